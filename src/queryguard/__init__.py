@@ -1,0 +1,41 @@
+"""queryguard: find the database mistakes that make Python web applications slow.
+
+Capture the statements of a unit of work, detect N+1 loops, duplicates, write loops, ``SELECT *``, slow and
+unindexed statements and synchronous calls on an event loop, and say where they come from and how to fix them.
+"""
+
+from __future__ import annotations
+
+from ._actions import act
+from ._capture import Capture, active_captures, capture, record
+from ._config import KINDS, Config
+from ._errors import ConfigurationError, QueryGuardError, QueryGuardViolation, QueryGuardWarning
+from ._events import Finding, QueryEvent
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KINDS",
+    "Capture",
+    "Config",
+    "ConfigurationError",
+    "Finding",
+    "QueryEvent",
+    "QueryGuardError",
+    "QueryGuardViolation",
+    "QueryGuardWarning",
+    "Report",
+    "act",
+    "active_captures",
+    "capture",
+    "record",
+]
+
+
+def __getattr__(name: str) -> object:
+    # Report pulls in the renderers: load them on first use, not at import.
+    if name == "Report":
+        from ._report import Report
+
+        return Report
+    raise AttributeError(f"module 'queryguard' has no attribute {name!r}")

@@ -1,0 +1,92 @@
+"""What happens to findings when a unit ends: log, warn, raise, or a user callback."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ._config import Config
+from ._errors import QueryGuardViolation, QueryGuardWarning
+from ._events import Finding
+from ._guard import internal_error
+
+if TYPE_CHECKING:
+    from ._capture import Capture
+
+logger = logging.getLogger("queryguard")
+_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def finish(cap: Capture, *, background: bool = False) -> None:
+    """Detect, explain what needs it, and act; queryguard's own failures never reach the application."""
+    try:
+        findings = cap.findings
+    except Exception as exc:
+        internal_error("detection", exc)
+        return
+    act(cap.config, findings, unit=cap.name, query_count=cap.query_count, db_time_ms=cap.db_time_ms, capture=cap)
+
+
+def act(
+    config: Config,
+    findings: Sequence[Finding],
+    *,
+    unit: str = "",
+    query_count: int = 0,
+    db_time_ms: float = 0.0,
+    capture: Capture | None = None,
+) -> None:
+    """Apply ``config.action`` (and ``config.callback``) to the findings at or above the configured severity."""
+    selected = [f for f in findings if _RANK[f.severity] >= _RANK[config.action_min_severity]]
+    if config.callback is not None and capture is not None:
+        try:
+            config.callback(capture)
+        except QueryGuardViolation:
+            raise
+        except Exception as exc:
+            internal_error("callback", exc)
+    if not selected or config.action == "none":
+        return
+    summary = summarize(unit, query_count, db_time_ms, len(selected))
+    if config.action == "raise":
+        raise QueryGuardViolation(summary + "\n" + "\n".join(f"  {f.message}" for f in selected), tuple(selected))
+    if config.action == "warn":
+        for finding in selected:
+            warnings.warn(QueryGuardWarning(finding.message), stacklevel=2)
+        return
+    try:
+        log(summary, selected, unit)
+    except Exception as exc:
+        internal_error("logging", exc)
+
+
+def summarize(unit: str, query_count: int, db_time_ms: float, n_findings: int) -> str:
+    """One line: ``queryguard: GET /books/ ran 103 queries in 45.2 ms: 3 findings``."""
+    label = f"{unit} " if unit else ""
+    plural = "finding" if n_findings == 1 else "findings"
+    return f"queryguard: {label}ran {query_count} queries in {db_time_ms:.1f} ms: {n_findings} {plural}"
+
+
+def log(summary: str, findings: Sequence[Finding], unit: str) -> None:
+    """Log one summary line, then one record per finding with structured fields in ``extra``."""
+    worst = max(findings, key=lambda f: _RANK[f.severity]).severity
+    logger.log(logging.ERROR if worst == "error" else logging.WARNING, "%s", summary)
+    for finding in findings:
+        logger.log(
+            logging.ERROR if finding.severity == "error" else logging.WARNING,
+            "  %s",
+            finding.message,
+            extra={
+                "queryguard_unit": unit,
+                "queryguard_kind": finding.kind,
+                "queryguard_severity": finding.severity,
+                "queryguard_count": finding.count,
+                "queryguard_callsite": finding.callsite,
+                "queryguard_relation": finding.relation,
+                "queryguard_fingerprint": finding.fingerprint,
+                "queryguard_suggestion": finding.suggestion,
+                "queryguard_duration_ms": round(finding.total_duration_ms, 3),
+            },
+        )

@@ -1,0 +1,152 @@
+"""Call sites: a cheap raw key on the hot path, turned into ``path:line in function`` only when needed.
+
+The raw key is a tuple of up to ``_DEPTH`` entries, innermost first: ``(code, lineno)`` for a frame of the
+user's own code, or a string returned by a *frame hook*. Integrations register hooks on the code objects of
+their framework's functions: the Django integration names the template file and line that triggered a query,
+and the relation (``Book.author``) whose descriptor ran it, by reading the frames already being walked. Everything under the standard library, site-packages and queryguard's own
+packages is library code and skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from collections.abc import Callable, Iterable
+from types import CodeType, FrameType
+from typing import Any, Union
+
+RawSite = tuple[Union[tuple[CodeType, int], str], ...]
+#: ``hook(frame, event)`` may fill the event's ORM facts (``relation``...) and may return a call-site label.
+FrameHook = Callable[[FrameType, Any], "str | None"]
+
+_DEPTH = 3
+_LIBRARY, _USER, _PROVIDER = 0, 1, 2
+_classes: dict[CodeType, int] = {}
+_hooks: dict[CodeType, FrameHook] = {}
+_described: dict[tuple[CodeType, int], str] = {}
+_library_prefixes: list[str] = []
+
+
+def _initial_prefixes() -> list[str]:
+    paths = sysconfig.get_paths()
+    found = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    found.add(os.path.dirname(os.path.abspath(__file__)))
+    return sorted({os.path.normcase(os.path.abspath(p)) + os.sep for p in found})
+
+
+_library_prefixes.extend(_initial_prefixes())
+
+
+def add_library_path(path: str) -> None:
+    """Treat every file under ``path`` as library code (integrations register their own folder)."""
+    prefix = os.path.normcase(os.path.abspath(path)) + os.sep
+    if prefix not in _library_prefixes:
+        _library_prefixes.append(prefix)
+        _classes.clear()
+
+
+def register_frame_hook(code: CodeType, hook: FrameHook) -> None:
+    """Call ``hook(frame, event)`` for frames running ``code`` while a statement is recorded.
+
+    A non-empty string it returns becomes an entry of the call site (innermost first).
+    """
+    _hooks[code] = hook
+    _classes[code] = _PROVIDER
+
+
+def _classify(code: CodeType) -> int:
+    if code in _hooks:
+        kind = _PROVIDER
+    else:
+        name = code.co_filename
+        if name.startswith("<") or "site-packages" in name or "dist-packages" in name:
+            kind = _LIBRARY
+        else:
+            path = os.path.normcase(os.path.abspath(name))
+            kind = _LIBRARY if path.startswith(tuple(_library_prefixes)) else _USER
+    _classes[code] = kind
+    return kind
+
+
+def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None:
+    """Return the raw call-site key of the current stack (hot path: dict look-ups only)."""
+    f = frame if frame is not None else sys._getframe(1)
+    found: list[tuple[CodeType, int] | str] = []
+    classes = _classes
+    while True:
+        while f is not None:
+            code = f.f_code
+            kind = classes.get(code)
+            if kind is None:
+                kind = _classify(code)
+            if kind == _USER:
+                found.append((code, f.f_lineno))
+                if len(found) == _DEPTH:
+                    return tuple(found)
+            elif kind == _PROVIDER:
+                label = _call_hook(code, f, event)
+                if label:
+                    found.append(label)
+            f = f.f_back
+        if found:
+            return tuple(found)
+        f = _parent_greenlet_frame()
+        if f is None:
+            return None
+
+
+def _call_hook(code: CodeType, frame: FrameType, event: Any) -> str | None:
+    try:
+        return _hooks[code](frame, event)
+    except Exception:  # a hook must never break recording
+        return None
+
+
+def _parent_greenlet_frame() -> FrameType | None:
+    # SQLAlchemy's asyncio layer runs the sync engine in a child greenlet: the user's ``await`` line is in
+    # the suspended parent greenlet's frames, not in this one's.
+    greenlet = sys.modules.get("greenlet")
+    if greenlet is None:
+        return None
+    current = greenlet.getcurrent()
+    parent = getattr(current, "parent", None)
+    frame: Any = getattr(parent, "gr_frame", None) if parent is not None else None
+    return frame if isinstance(frame, FrameType) else None
+
+
+def describe(site: RawSite | str | None, ignore: Iterable[str] = ()) -> str:
+    """``"path:line in function"`` of the first entry of ``site`` not matching a fragment of ``ignore``."""
+    if not site:
+        return ""
+    if isinstance(site, str):
+        return site
+    ignore = tuple(ignore)
+    for entry in site:
+        text = entry if isinstance(entry, str) else _describe_frame(*entry)
+        if not ignore or not any(fragment in text for fragment in ignore):
+            return text
+    first = site[0]
+    return first if isinstance(first, str) else _describe_frame(*first)
+
+
+def _describe_frame(code: CodeType, lineno: int) -> str:
+    key = (code, lineno)
+    text = _described.get(key)
+    if text is None:
+        text = f"{relative_path(code.co_filename)}:{lineno} in {code.co_name}"
+        if len(_described) > 50_000:
+            _described.clear()
+        _described[key] = text
+    return text
+
+
+def relative_path(filename: str) -> str:
+    """``filename`` relative to the working directory when it is under it, with forward slashes."""
+    try:
+        rel = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename.replace(os.sep, "/")
+    if rel.startswith(".."):
+        return filename.replace(os.sep, "/")
+    return rel.replace(os.sep, "/")

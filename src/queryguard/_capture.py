@@ -1,0 +1,228 @@
+"""Captures: the unit of work whose statements are analysed together, and ``record()``, the hot path."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import _callsite
+from ._config import Config
+from ._events import Finding, QueryEvent
+
+if TYPE_CHECKING:
+    from ._report import Report
+
+try:  # the C accelerated function: a single call, no exception when no loop runs
+    from _asyncio import _get_running_loop
+except ImportError:  # pragma: no cover - other interpreters
+    from asyncio import _get_running_loop
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_active: contextvars.ContextVar[tuple[Capture, ...]] = contextvars.ContextVar("queryguard_active", default=())
+
+
+def record(event: QueryEvent) -> None:
+    """Hand one statement to every capture active in the current context (integrations call this)."""
+    captures = _active.get()
+    if not captures:
+        return
+    if event._site is None:
+        event._site = _callsite.capture(event)
+    if not event.is_async and _get_running_loop() is not None:
+        event.blocking = True
+    for cap in captures:
+        cap._add(event)
+
+
+def active_captures() -> tuple[Capture, ...]:
+    """The captures that ``record()`` would feed right now, outermost first."""
+    return tuple(cap for cap in _active.get() if cap.ended is None)
+
+
+class suppressed:
+    """Context manager: statements run inside it are not recorded (queryguard's own EXPLAINs)."""
+
+    def __enter__(self) -> None:
+        self._token = _active.set(())
+
+    def __exit__(self, *exc: object) -> None:
+        _active.reset(self._token)
+
+
+class Overflow:
+    """Statements past ``max_events``, aggregated per (SQL text, raw call site)."""
+
+    __slots__ = ("count", "example", "params", "rows", "rows_known", "total_ms")
+    _MAX_PARAM_KEYS = 256
+
+    def __init__(self, event: QueryEvent) -> None:
+        self.example = event
+        self.count = 0
+        self.total_ms = 0.0
+        self.rows = 0
+        self.rows_known = 0
+        self.params: dict[Any, int] = {}
+
+    def add(self, event: QueryEvent, params_key: Callable[[object], Any]) -> None:
+        self.count += 1
+        self.total_ms += event.duration_ms
+        if event.rowcount >= 0:
+            self.rows += event.rowcount
+            self.rows_known += 1
+        key = params_key(event.params)
+        if key in self.params or len(self.params) < self._MAX_PARAM_KEYS:
+            self.params[key] = self.params.get(key, 0) + 1
+
+
+class Capture:
+    """Statements of one unit of work, and the findings about them once it ends.
+
+    Use it as a context manager (``with``/``async with``) or as a decorator; see :func:`capture`.
+    """
+
+    def __init__(self, config: Config | None = None, *, name: str = "") -> None:
+        self.config = config or Config()
+        self.name = name
+        self.queries: list[QueryEvent] = []
+        self.overflow: dict[tuple[str, Any], Overflow] = {}
+        self.started = 0.0
+        self.ended: float | None = None
+        self._findings: list[Finding] | None = None
+        self._tokens: list[contextvars.Token[tuple[Capture, ...]]] = []
+        self._max = self.config.max_events
+
+    # -- hot path ---------------------------------------------------------------------------------
+    def _add(self, event: QueryEvent) -> None:
+        if self.ended is not None:  # stopped from another context that could not reset ours
+            return
+        if len(self.queries) < self._max:
+            self.queries.append(event)
+        else:
+            self._aggregate(event)
+
+    def _aggregate(self, event: QueryEvent) -> None:
+        from ._sql import params_key
+
+        key = (event.sql, event._site)
+        entry = self.overflow.get(key)
+        if entry is None:
+            entry = self.overflow[key] = Overflow(event)
+        entry.add(event, params_key)
+
+    # -- totals -----------------------------------------------------------------------------------
+    @property
+    def query_count(self) -> int:
+        """Statements captured, including those aggregated past ``max_events``."""
+        return len(self.queries) + sum(entry.count for entry in self.overflow.values())
+
+    @property
+    def db_time_ms(self) -> float:
+        """Database time of every captured statement, in milliseconds."""
+        stored = sum(event.duration_ms for event in self.queries)
+        return stored + sum(entry.total_ms for entry in self.overflow.values())
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings; computed when the block exits (or now, for a capture still open)."""
+        if self._findings is None:
+            from ._detect import detect
+
+            findings = detect(self)
+            if self.ended is None:
+                return findings
+            self._findings = findings
+        return self._findings
+
+    @property
+    def report(self) -> Report:
+        """A :class:`Report` of this unit (text, JSON, HTML, SARIF)."""
+        from ._report import Report, UnitReport
+
+        unit = UnitReport(
+            unit=self.name,
+            findings=list(self.findings),
+            query_count=self.query_count,
+            db_time_ms=self.db_time_ms,
+            statements=list(self.queries),
+            truncated=sum(entry.count for entry in self.overflow.values()),
+        )
+        return Report([unit], show_params=self.config.show_params)
+
+    # -- scope ------------------------------------------------------------------------------------
+    def start(self) -> Capture:
+        """Make this capture receive statements in the current context (``__enter__`` does this)."""
+        self.started = time.perf_counter()
+        self.ended = None
+        self._findings = None
+        self._tokens.append(_active.set((*_active.get(), self)))
+        return self
+
+    def stop(self, *, act: bool = True, background: bool = False) -> None:
+        """Stop receiving statements; run detection, EXPLAIN and the action unless ``act`` is False.
+
+        Middleware passes ``background=True``: EXPLAIN then runs after the response, off the request path.
+        """
+        token = self._tokens.pop() if self._tokens else None
+        try:
+            if token is not None:
+                _active.reset(token)
+        except ValueError:  # ended in another context than it started in (a task switched)
+            _active.set(tuple(cap for cap in _active.get() if cap is not self))
+        self.ended = time.perf_counter()
+        if act:
+            from ._actions import finish
+
+            finish(self, background=background)
+
+    def __enter__(self) -> Capture:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # An exception from the block wins over a finding: the raise action only runs on success.
+        self.stop(act=exc_type is None or self.config.action != "raise")
+
+    async def __aenter__(self) -> Capture:
+        return self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __call__(self, func: F) -> F:
+        """Decorate ``func``: each call runs in a fresh capture with this capture's settings."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                async with Capture(self.config, name=self.name or func.__qualname__):
+                    return await func(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with Capture(self.config, name=self.name or func.__qualname__):
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"<Capture {self.name or 'unnamed'}: {self.query_count} queries>"
+
+
+def capture(config: Config | None = None, *, name: str = "", **settings: Any) -> Capture:
+    """Capture the statements of a block: ``with queryguard.capture(n_plus_one_threshold=3) as cap:``.
+
+    Every :class:`Config` field is accepted as a keyword.
+    """
+    base = config or Config()
+    return Capture(base.replace(**settings) if settings else base, name=name)

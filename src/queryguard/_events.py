@@ -1,0 +1,133 @@
+"""The two records queryguard deals in: a captured statement and a finding about statements."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import _callsite
+
+#: Hints an ORM adapter may give about why a statement ran (``QueryEvent.relation_kind``).
+RELATION_KINDS = (
+    "many_to_one",  # forward foreign key / one-to-one: Book.author
+    "one_to_many",  # reverse foreign key: Author.book_set
+    "many_to_many",
+    "one_to_one_reverse",
+    "generic",  # generic foreign key / generic relation
+    "deferred",  # a column left out by .only()/.defer()/deferred()
+    "expired",  # SQLAlchemy attribute expired by a commit
+    "get",  # Model.objects.get() / session.get()
+    "count",  # .count() on a related manager
+    "exists",  # .exists() on a related manager
+    "prefetch_objects",  # prefetch_related_objects() called per object
+)
+
+
+class QueryEvent:
+    """One statement sent to the database, as an integration saw it.
+
+    Integrations build it and pass it to :func:`queryguard.record`. Only references are stored:
+    nothing is formatted or parsed until a finding needs it.
+    """
+
+    __slots__ = (
+        "_site",
+        "alias",
+        "blocking",
+        "duration_ms",
+        "error",
+        "executemany",
+        "explainer",
+        "is_async",
+        "orm",
+        "params",
+        "relation",
+        "relation_kind",
+        "relation_path",
+        "rowcount",
+        "sql",
+        "started",
+        "vendor",
+    )
+
+    def __init__(
+        self,
+        sql: str,
+        params: Any = None,
+        duration_ms: float = 0.0,
+        *,
+        vendor: str = "",
+        alias: str = "default",
+        rowcount: int = -1,
+        executemany: bool = False,
+        is_async: bool = False,
+        orm: str | None = None,
+        relation: str | None = None,
+        relation_kind: str | None = None,
+        relation_path: str | None = None,
+        error: str | None = None,
+        started: float | None = None,
+        explainer: Callable[..., Any] | None = None,
+        callsite: _callsite.RawSite | str | None = None,
+    ) -> None:
+        self.sql = sql
+        self.params = params
+        self.duration_ms = duration_ms
+        self.vendor = vendor
+        self.alias = alias
+        self.rowcount = rowcount
+        self.executemany = executemany
+        self.is_async = is_async
+        self.orm = orm
+        self.relation = relation
+        self.relation_kind = relation_kind
+        self.relation_path = relation_path
+        self.error = error
+        self.started = time.perf_counter() if started is None else started
+        self.explainer = explainer
+        self.blocking = False
+        self._site: Any = callsite
+
+    @property
+    def callsite(self) -> str:
+        """``"path:line in function"`` of the first frame in the user's own code ("" if none)."""
+        return _callsite.describe(self._site)
+
+    def __repr__(self) -> str:
+        return f"<QueryEvent {self.vendor or '?'}:{self.alias} {self.duration_ms:.2f}ms {self.sql[:60]!r}>"
+
+
+@dataclasses.dataclass
+class Finding:
+    """Something wasteful about one statement shape, with where it comes from and how to fix it."""
+
+    kind: str
+    severity: str
+    message: str
+    count: int = 1
+    total_duration_ms: float = 0.0
+    fingerprint: str = ""
+    sql: str = ""
+    callsite: str = ""
+    relation: str | None = None
+    suggestion: str = ""
+    plan: Any = None
+    params: Any = None
+    vendor: str = ""
+    alias: str = ""
+    parent_callsite: str | None = None
+    table: str | None = None
+    columns: tuple[str, ...] = ()
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: The statement behind the finding (EXPLAIN runs on it); never serialised.
+    event: QueryEvent | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict of every field but ``event`` (values as they are: reports redact them)."""
+        data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        del data["event"]
+        data["columns"] = list(self.columns)
+        data["details"] = dict(self.details)
+        return data

@@ -1,0 +1,112 @@
+"""Fixes, in the words of the framework that ran the statement."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class GroupFacts(Protocol):
+    orm: str | None
+    relation: str | None
+    relation_kind: str | None
+    relation_path: str | None
+
+
+def _model_and_attr(relation: str | None) -> tuple[str, str]:
+    model, _, attr = (relation or "").rpartition(".")
+    return model or "the parent model", attr or "the relation"
+
+
+def n_plus_one(facts: GroupFacts) -> str:
+    """The fix for a statement repeated once per parent row."""
+    kind, path = facts.relation_kind, facts.relation_path
+    model, attr = _model_and_attr(facts.relation)
+    if facts.orm == "django":
+        return _django_n_plus_one(kind, path or attr, model)
+    if facts.orm == "sqlalchemy":
+        return _sqlalchemy_n_plus_one(kind, facts.relation or f"{model}.{attr}", attr)
+    return "load the rows in one query (a JOIN, or WHERE id IN (...) with every id) instead of one per row"
+
+
+def _django_n_plus_one(kind: str | None, path: str, model: str) -> str:
+    if kind == "many_to_one":
+        return f'add .select_related("{path}") to the queryset that loads {model}'
+    if kind in ("one_to_many", "many_to_many", "one_to_one_reverse", "generic"):
+        return f'add .prefetch_related("{path}") to the queryset that loads {model}'
+    if kind == "deferred":
+        return f'"{path}" was deferred by .only()/.defer(): add it to .only() (or drop it from .defer())'
+    if kind == "get":
+        return f"fetch them in one query: {model}.objects.in_bulk(ids) or .filter(pk__in=ids)"
+    if kind in ("count", "exists"):
+        return f'annotate the parent queryset instead: .annotate(n=Count("{path}")) and read obj.n'
+    if kind == "prefetch_objects":
+        return "call prefetch_related_objects() once with the whole list, not once per object"
+    return "load the rows with the parent queryset (select_related / prefetch_related) instead of one per row"
+
+
+def _sqlalchemy_n_plus_one(kind: str | None, relation: str, attr: str) -> str:
+    if kind == "many_to_one":
+        return f"add .options(joinedload({relation})) (or selectinload) to the query that loads the parents"
+    if kind in ("one_to_many", "many_to_many", "one_to_one_reverse"):
+        return f"add .options(selectinload({relation})) to the query that loads the parents"
+    if kind == "deferred":
+        return f"{relation} is deferred: add .options(undefer({relation})) to the query that loads the rows"
+    if kind == "expired":
+        return (
+            f"{relation} was expired by a commit: use sessionmaker(expire_on_commit=False), "
+            "or session.refresh() once before the loop"
+        )
+    if kind == "get":
+        return "fetch them in one query: session.scalars(select(Model).where(Model.id.in_(ids)))"
+    return (
+        "eager-load the relation with .options(selectinload(...)) or joinedload(...); "
+        'raiseload("*") makes lazy loads fail loudly'
+    )
+
+
+def duplicate(orm: str | None) -> str:
+    """The fix for the same statement with the same parameters run again."""
+    if orm == "django":
+        return "reuse the first result (keep the queryset or object in a variable) or cache it"
+    if orm == "sqlalchemy":
+        return "reuse the first result, or let the Session's identity map serve it (session.get)"
+    return "reuse the first result or cache it instead of running the statement again"
+
+
+def write_loop(orm: str | None, verb: str, table: str) -> str:
+    """The fix for single-row writes in a loop."""
+    if orm == "django":
+        if verb == "insert":
+            return "collect the objects and save them at once with Model.objects.bulk_create(objs)"
+        if verb == "update":
+            return "use Model.objects.bulk_update(objs, fields) or one queryset .update(...)"
+        return "delete them at once with Model.objects.filter(pk__in=ids).delete()"
+    if orm == "sqlalchemy":
+        if verb == "insert":
+            return f"insert them at once: session.execute(insert({table}), [dict(...), ...])"
+        if verb == "update":
+            return f"update them at once: session.execute(update({table}), [dict(id=..., ...), ...])"
+        return f"delete them at once: session.execute(delete({table}).where({table}.c.id.in_(ids)))"
+    return f"send one multi-row {verb.upper()} (executemany or a single statement) instead of one per row"
+
+
+def select_star(orm: str | None) -> str:
+    """The fix for ``SELECT *``."""
+    return "name only the columns the code needs instead of *" + (
+        " (raw SQL: list them explicitly)" if orm is None else ""
+    )
+
+
+def blocking(orm: str | None) -> str:
+    """The fix for a synchronous call on the event loop's thread."""
+    if orm == "sqlalchemy":
+        return "use an AsyncSession/AsyncEngine, or run the sync code with await asyncio.to_thread(...)"
+    if orm == "django":
+        return "use the async ORM (await Model.objects.aget(...)) or wrap the call in sync_to_async"
+    return "run it off the loop: await asyncio.to_thread(...) (or run_in_threadpool), or use an async driver"
+
+
+def slow(table: str | None) -> str:
+    """The generic fix for a slow statement (plan findings give a precise one)."""
+    where = f" on {table}" if table else ""
+    return f"check its plan (EXPLAIN) for a missing index{where}, or fetch less"
