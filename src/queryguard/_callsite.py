@@ -1,6 +1,6 @@
 """Call sites: a cheap raw key on the hot path, turned into ``path:line in function`` only when needed.
 
-The raw key is a tuple of up to ``_DEPTH`` entries, innermost first: ``(code, lineno)`` for a frame of the
+The raw key is a tuple of up to three entries, innermost first: ``(code, lasti)`` for a frame of the
 user's own code, or a string returned by a *frame hook*. Integrations register hooks on the code objects of
 their framework's functions: the Django integration names the template file and line that triggered a query,
 and the relation (``Book.author``) whose descriptor ran it, by reading the frames already being walked. Everything under the standard library, site-packages and queryguard's own
@@ -20,7 +20,6 @@ RawSite = tuple[Union[tuple[CodeType, int], str], ...]
 #: ``hook(frame, event)`` may fill the event's ORM facts (``relation``...) and may return a call-site label.
 FrameHook = Callable[[FrameType, Any], "str | None"]
 
-_DEPTH = 3
 _LIBRARY, _USER, _PROVIDER = 0, 1, 2
 _classes: dict[CodeType, int] = {}
 _hooks: dict[CodeType, FrameHook] = {}
@@ -70,21 +69,25 @@ def _classify(code: CodeType) -> int:
 
 
 def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None:
-    """Return the raw call-site key of the current stack (hot path: dict look-ups only)."""
+    """Return the raw call-site key of the current stack (hot path: dict look-ups only).
+
+    Entries hold ``(code, f_lasti)``: the instruction offset is free to read, the line number is computed
+    only when a finding is described.
+    """
     f = frame if frame is not None else sys._getframe(1)
-    found: list[tuple[CodeType, int] | str] = []
     classes = _classes
+    found: list[tuple[CodeType, int] | str] = []
     while True:
         while f is not None:
             code = f.f_code
             kind = classes.get(code)
             if kind is None:
                 kind = _classify(code)
-            if kind == _USER:
-                found.append((code, f.f_lineno))
-                if len(found) == _DEPTH:
+            if kind == 1:  # _USER, inlined: this loop runs for every frame of every statement
+                found.append((code, f.f_lasti))
+                if len(found) == 3:
                     return tuple(found)
-            elif kind == _PROVIDER:
+            elif kind == 2:
                 label = _call_hook(code, f, event)
                 if label:
                     found.append(label)
@@ -130,11 +133,22 @@ def describe(site: RawSite | str | None, ignore: Iterable[str] = ()) -> str:
     return first if isinstance(first, str) else _describe_frame(*first)
 
 
-def _describe_frame(code: CodeType, lineno: int) -> str:
-    key = (code, lineno)
+def line_of(code: CodeType, lasti: int) -> int:
+    """The source line of the instruction at offset ``lasti`` of ``code``."""
+    line = code.co_firstlineno
+    for start, end, lineno in code.co_lines():
+        if start <= lasti < end:
+            return lineno if lineno is not None else line
+        if lineno is not None:
+            line = lineno
+    return line
+
+
+def _describe_frame(code: CodeType, lasti: int) -> str:
+    key = (code, lasti)
     text = _described.get(key)
     if text is None:
-        text = f"{relative_path(code.co_filename)}:{lineno} in {code.co_name}"
+        text = f"{relative_path(code.co_filename)}:{line_of(code, lasti)} in {code.co_name}"
         if len(_described) > 50_000:
             _described.clear()
         _described[key] = text

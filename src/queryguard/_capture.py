@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import sys
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -33,7 +34,7 @@ def record(event: QueryEvent) -> None:
     if not captures:
         return
     if event._site is None:
-        event._site = _callsite.capture(event)
+        event._site = _callsite.capture(event, sys._getframe(1))
     if not event.is_async and _get_running_loop() is not None:
         event.blocking = True
     for cap in captures:
