@@ -6,7 +6,6 @@ Every number is measured against a bare run of the same loop in the same process
 from __future__ import annotations
 
 import gc
-import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -16,7 +15,10 @@ import queryguard
 from queryguard import QueryEvent, _sql
 
 N_EVENTS = 200_000
-SQL = 'SELECT "shop_author"."id", "shop_author"."name" FROM "shop_author" WHERE "shop_author"."id" = %s LIMIT 21'
+SQL = (
+    'SELECT "shop_author"."id", "shop_author"."name" FROM "shop_author" '
+    'WHERE "shop_author"."id" = %s LIMIT 21'
+)
 
 
 def _best(fn: Callable[[], Any], repeat: int = 5) -> float:
@@ -58,9 +60,14 @@ def record_cost() -> dict[str, Any]:
     bare_s = _best(lambda: _user_frames(8, bare))
     rec_s = _best(lambda: _user_frames(8, recorded))
     per_event_us = (rec_s - bare_s) / N_EVENTS * 1e6
-    return {"name": "record() per event (1 capture, 8-frame stack, 10,000 per unit)", "bare_s": bare_s,
-            "instrumented_s": rec_s, "ratio": rec_s / bare_s, "value": f"{per_event_us:.2f} µs/event",
-            "target": "< 2 µs"}
+    return {
+        "name": "record() per event (1 capture, 8-frame stack, 10,000 per unit)",
+        "bare_s": bare_s,
+        "instrumented_s": rec_s,
+        "ratio": rec_s / bare_s,
+        "value": f"{per_event_us:.2f} µs/event",
+        "target": "< 2 µs",
+    }
 
 
 def _distinct(n: int) -> list[str]:
@@ -82,9 +89,14 @@ def fingerprint_distinct() -> dict[str, Any]:
 
     bare_s = _best(lambda: [len(s) for s in statements], repeat=3)
     seconds = _best(run, repeat=3)
-    return {"name": "fingerprint, distinct statements", "bare_s": bare_s, "instrumented_s": seconds,
-            "ratio": seconds / bare_s, "value": f"{len(statements) / seconds:,.0f} statements/s",
-            "target": "> 100,000/s"}
+    return {
+        "name": "fingerprint, distinct statements",
+        "bare_s": bare_s,
+        "instrumented_s": seconds,
+        "ratio": seconds / bare_s,
+        "value": f"{len(statements) / seconds:,.0f} statements/s",
+        "target": "> 100,000/s",
+    }
 
 
 def fingerprint_repeated() -> dict[str, Any]:
@@ -104,8 +116,14 @@ def fingerprint_repeated() -> dict[str, Any]:
 
     bare_s = _best(bare, repeat=3)
     seconds = _best(run, repeat=3)
-    return {"name": "fingerprint, repeated statement", "bare_s": bare_s, "instrumented_s": seconds,
-            "ratio": seconds / bare_s, "value": f"{n / seconds:,.0f} statements/s", "target": "> 1,000,000/s"}
+    return {
+        "name": "fingerprint, repeated statement",
+        "bare_s": bare_s,
+        "instrumented_s": seconds,
+        "ratio": seconds / bare_s,
+        "value": f"{n / seconds:,.0f} statements/s",
+        "target": "> 1,000,000/s",
+    }
 
 
 def fingerprint_huge() -> dict[str, Any]:
@@ -119,9 +137,14 @@ def fingerprint_huge() -> dict[str, Any]:
 
     seconds = _best(run, repeat=3)
     bare_s = _best(lambda: sql.split(","), repeat=3)
-    return {"name": f"fingerprint, one {len(sql) / 1e6:.1f} MB statement", "bare_s": bare_s,
-            "instrumented_s": seconds, "ratio": seconds / bare_s, "value": f"{seconds * 1000:.1f} ms",
-            "target": "< 100 ms"}
+    return {
+        "name": f"fingerprint, one {len(sql) / 1e6:.1f} MB statement",
+        "bare_s": bare_s,
+        "instrumented_s": seconds,
+        "ratio": seconds / bare_s,
+        "value": f"{seconds * 1000:.1f} ms",
+        "target": "< 100 ms",
+    }
 
 
 def million_events_memory() -> dict[str, Any]:
@@ -136,14 +159,25 @@ def million_events_memory() -> dict[str, Any]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert cap.query_count == n and findings[0].kind == "n_plus_one"
-    return {"name": "one million events in one capture", "bare_s": None, "instrumented_s": None, "ratio": None,
-            "value": f"{max(peak, peak_during) / 2**20:.1f} MB peak (traced)", "target": "tens of MB"}
+    return {
+        "name": "one million events in one capture",
+        "bare_s": None,
+        "instrumented_s": None,
+        "ratio": None,
+        "value": f"{max(peak, peak_during) / 2**20:.1f} MB peak (traced)",
+        "target": "tens of MB",
+    }
 
 
 def run() -> list[dict[str, Any]]:
     """All core benchmarks."""
-    return [record_cost(), fingerprint_distinct(), fingerprint_repeated(), fingerprint_huge(),
-            million_events_memory()]
+    return [
+        record_cost(),
+        fingerprint_distinct(),
+        fingerprint_repeated(),
+        fingerprint_huge(),
+        million_events_memory(),
+    ]
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def main() -> int:
         for row in module.run():
             print(
                 f"| {row['name']} | {_fmt(row.get('bare_s'))} | {_fmt(row.get('instrumented_s'))} "
-                f"| {_fmt(row.get('ratio'), 2)}{'×' if row.get('ratio') else ''} | {row.get('value', '')} "
+                f"| {_fmt(row.get('ratio'), 2)}{'x' if row.get('ratio') else ''} | {row.get('value', '')} "
                 f"| {row.get('target', '')} |",
                 flush=True,
             )

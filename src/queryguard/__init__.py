@@ -15,11 +15,11 @@ from ._events import Finding, QueryEvent
 __version__ = "0.1.0"
 
 __all__ = [
+    "KINDS",
     "Capture",
     "Config",
     "ConfigurationError",
     "Finding",
-    "KINDS",
     "QueryEvent",
     "QueryGuardError",
     "QueryGuardViolation",

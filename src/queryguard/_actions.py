@@ -20,13 +20,36 @@ _RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 def finish(cap: Capture, *, background: bool = False) -> None:
-    """Detect, explain what needs it, and act; queryguard's own failures never reach the application."""
+    """Detect, explain what needs it, and act; queryguard's own failures never reach the application.
+
+    In the foreground EXPLAIN completes the findings before the action. With ``background`` the action
+    runs on the findings as they are, and the EXPLAIN work left goes to the worker thread afterwards.
+    """
     try:
         findings = cap.findings
     except Exception as exc:
         internal_error("detection", exc)
         return
-    act(cap.config, findings, unit=cap.name, query_count=cap.query_count, db_time_ms=cap.db_time_ms, capture=cap)
+    job = None
+    if cap.config.explain:
+        try:
+            from ._explain import run as explain
+
+            job = explain(cap, findings, background=background)
+        except Exception as exc:
+            internal_error("explain", exc)
+    try:
+        act(
+            cap.config,
+            findings,
+            unit=cap.name,
+            query_count=cap.query_count,
+            db_time_ms=cap.db_time_ms,
+            capture=cap,
+        )
+    finally:
+        if job is not None:
+            job.submit()
 
 
 def act(
@@ -38,7 +61,7 @@ def act(
     db_time_ms: float = 0.0,
     capture: Capture | None = None,
 ) -> None:
-    """Apply ``config.action`` (and ``config.callback``) to the findings at or above the configured severity."""
+    """Apply ``config.action`` and ``config.callback`` to the findings at or above the configured severity."""
     selected = [f for f in findings if _RANK[f.severity] >= _RANK[config.action_min_severity]]
     if config.callback is not None and capture is not None:
         try:
@@ -51,7 +74,9 @@ def act(
         return
     summary = summarize(unit, query_count, db_time_ms, len(selected))
     if config.action == "raise":
-        raise QueryGuardViolation(summary + "\n" + "\n".join(f"  {f.message}" for f in selected), tuple(selected))
+        raise QueryGuardViolation(
+            summary + "\n" + "\n".join(f"  {f.message}" for f in selected), tuple(selected)
+        )
     if config.action == "warn":
         for finding in selected:
             warnings.warn(QueryGuardWarning(finding.message), stacklevel=2)

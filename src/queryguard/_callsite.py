@@ -3,8 +3,9 @@
 The raw key is a tuple of up to three entries, innermost first: ``(code, lasti)`` for a frame of the
 user's own code, or a string returned by a *frame hook*. Integrations register hooks on the code objects of
 their framework's functions: the Django integration names the template file and line that triggered a query,
-and the relation (``Book.author``) whose descriptor ran it, by reading the frames already being walked. Everything under the standard library, site-packages and queryguard's own
-packages is library code and skipped.
+and the relation (``Book.author``) whose descriptor ran it, by reading the frames already being walked.
+Everything under the standard library, site-packages and queryguard's own packages is library code and
+skipped.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import sys
 import sysconfig
 from collections.abc import Callable, Iterable
 from types import CodeType, FrameType
-from typing import Any, Union
+from typing import Any
 
-RawSite = tuple[Union[tuple[CodeType, int], str], ...]
+RawSite = tuple[tuple[CodeType, int] | str, ...]
 #: ``hook(frame, event)`` may fill the event's ORM facts (``relation``...) and may return a call-site label.
 FrameHook = Callable[[FrameType, Any], "str | None"]
 
@@ -74,7 +75,7 @@ def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None
     Entries hold ``(code, f_lasti)``: the instruction offset is free to read, the line number is computed
     only when a finding is described.
     """
-    f = frame if frame is not None else sys._getframe(1)
+    f: FrameType | None = frame if frame is not None else sys._getframe(1)
     classes = _classes
     found: list[tuple[CodeType, int] | str] = []
     while True:

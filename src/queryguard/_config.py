@@ -123,7 +123,9 @@ def _kinds(value: object) -> frozenset[str]:
     names = _strings("ignore_kinds", value)
     for kind in names:
         if kind not in KINDS:
-            raise ConfigurationError(f"ignore_kinds has unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+            raise ConfigurationError(
+                f"ignore_kinds has unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}"
+            )
     return frozenset(names)
 
 

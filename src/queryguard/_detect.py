@@ -120,7 +120,9 @@ def _is_batch(group: Group, config: Config) -> bool:
         return False
     stmt = group.stmt
     mean = group.mean_rows
-    return (mean is not None and mean >= config.batch_rows) or stmt.in_list_max >= 10 or "OFFSET" in stmt.shape
+    return (
+        (mean is not None and mean >= config.batch_rows) or stmt.in_list_max >= 10 or "OFFSET" in stmt.shape
+    )
 
 
 def loops(
@@ -134,7 +136,9 @@ def loops(
             if len(group.params) >= 2 and not _is_batch(group, config):
                 found.append(_n_plus_one(group, events))
                 explained.add(id(group))
-        elif stmt.is_single_row_write and not group.executemany and group.count >= config.write_loop_threshold:
+        elif (
+            stmt.is_single_row_write and not group.executemany and group.count >= config.write_loop_threshold
+        ):
             found.append(_write_loop(group))
             explained.add(id(group))
     return found
@@ -161,7 +165,7 @@ def _n_plus_one(group: Group, events: list[QueryEvent]) -> Finding:
 
 
 def _parent_site(group: Group, events: list[QueryEvent]) -> str | None:
-    """Call site of the statement whose rows the loop walks: the nearest earlier SELECT of about as many rows."""
+    """Call site of the rows the loop walks: the last SELECT before it that returned about as many rows."""
     if group.first_index is None:
         return None
     example = group.example
@@ -310,7 +314,9 @@ def budget(groups: dict[tuple[str, str], Group], config: Config) -> list[Finding
     if config.max_queries is not None and count > config.max_queries:
         found.append((f"ran {count} queries (at most {config.max_queries} allowed)", "fewer statements"))
     if config.max_db_time_ms is not None and total > config.max_db_time_ms:
-        found.append((f"spent {total:.1f} ms in the database (at most {config.max_db_time_ms:g} ms)", "less time"))
+        found.append(
+            (f"spent {total:.1f} ms in the database (at most {config.max_db_time_ms:g} ms)", "less time")
+        )
     return [
         Finding(
             kind="query_budget",
@@ -370,7 +376,9 @@ def _finding(group: Group, kind: str, severity: str, message: str, fix: str, **e
     )
 
 
-def _event_finding(event: QueryEvent, stmt: Statement, kind: str, severity: str, message: str, fix: str) -> Finding:
+def _event_finding(
+    event: QueryEvent, stmt: Statement, kind: str, severity: str, message: str, fix: str
+) -> Finding:
     return Finding(
         kind=kind,
         severity=severity,

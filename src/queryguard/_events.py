@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from typing import Any
 
 from . import _callsite
@@ -69,7 +68,7 @@ class QueryEvent:
         relation_path: str | None = None,
         error: str | None = None,
         started: float | None = None,
-        explainer: Callable[..., Any] | None = None,
+        explainer: Any = None,
         callsite: _callsite.RawSite | str | None = None,
     ) -> None:
         self.sql = sql

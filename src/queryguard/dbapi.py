@@ -14,8 +14,15 @@ from ._capture import _active, record
 from ._events import QueryEvent
 from ._guard import internal_error
 
-_VENDORS = {"sqlite3": "sqlite", "psycopg": "postgresql", "psycopg2": "postgresql", "pymysql": "mysql",
-            "MySQLdb": "mysql", "mysql": "mysql", "asyncpg": "postgresql"}
+_VENDORS = {
+    "sqlite3": "sqlite",
+    "psycopg": "postgresql",
+    "psycopg2": "postgresql",
+    "pymysql": "mysql",
+    "MySQLdb": "mysql",
+    "mysql": "mysql",
+    "asyncpg": "postgresql",
+}
 
 
 def vendor_of(connection: object) -> str:
@@ -27,10 +34,11 @@ def vendor_of(connection: object) -> str:
 class Cursor:
     """A DB-API cursor that records what it executes."""
 
-    def __init__(self, cursor: Any, *, vendor: str, alias: str) -> None:
+    def __init__(self, cursor: Any, *, vendor: str, alias: str, explainer: Any = None) -> None:
         self._cursor = cursor
         self._vendor = vendor
         self._alias = alias
+        self._explainer = explainer
 
     def execute(self, sql: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         if not _active.get():
@@ -67,6 +75,7 @@ class Cursor:
                     executemany=many,
                     error=error,
                     started=started,
+                    explainer=self._explainer,
                 )
             )
         except Exception as exc:
@@ -92,9 +101,17 @@ class Connection:
         self._connection = connection
         self._alias = alias
         self._vendor = vendor or vendor_of(connection)
+        self._explainer: Any = None
+        try:
+            from ._explain.sources import connection_source
+
+            self._explainer = connection_source(connection, vendor=self._vendor)
+        except Exception as exc:  # EXPLAIN is a bonus: recording works without it
+            internal_error("dbapi explain source", exc)
 
     def cursor(self, *args: Any, **kwargs: Any) -> Cursor:
-        return Cursor(self._connection.cursor(*args, **kwargs), vendor=self._vendor, alias=self._alias)
+        cursor = self._connection.cursor(*args, **kwargs)
+        return Cursor(cursor, vendor=self._vendor, alias=self._alias, explainer=self._explainer)
 
     def execute(self, sql: Any, params: Any = None) -> Cursor:
         cursor = self.cursor()

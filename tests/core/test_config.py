@@ -45,7 +45,9 @@ def test_invalid_values_name_the_value_and_the_choices(settings: dict[str, Any],
 
 def test_from_mapping_accepts_upper_case_keys() -> None:
     """Django-style upper-case keys map to the fields."""
-    config = Config.from_mapping({"ACTION": "raise", "N_PLUS_ONE_THRESHOLD": 5, "IGNORE_KINDS": "select_star"})
+    config = Config.from_mapping(
+        {"ACTION": "raise", "N_PLUS_ONE_THRESHOLD": 5, "IGNORE_KINDS": "select_star"}
+    )
     assert (config.action, config.n_plus_one_threshold) == ("raise", 5)
     assert config.ignore_kinds == frozenset({"select_star"})
 

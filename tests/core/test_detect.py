@@ -64,11 +64,20 @@ def test_below_threshold_is_not_reported() -> None:
 def test_parent_statement_is_named() -> None:
     """The N+1 names the earlier statement that returned about as many rows as the loop ran."""
     with run() as cap:
-        queryguard.record(QueryEvent("SELECT id FROM book", (), 1.0, rowcount=3, callsite="shop/views.py:40 in list"))
+        queryguard.record(
+            QueryEvent("SELECT id FROM book", (), 1.0, rowcount=3, callsite="shop/views.py:40 in list")
+        )
         queryguard.record(QueryEvent("SELECT 1", (), 0.1, rowcount=1, callsite="shop/views.py:41 in list"))
         for n in range(3):
-            queryguard.record(QueryEvent("SELECT * FROM author WHERE id = %s", (n,), 0.1, rowcount=1,
-                                         callsite="shop/views.py:42 in list"))
+            queryguard.record(
+                QueryEvent(
+                    "SELECT * FROM author WHERE id = %s",
+                    (n,),
+                    0.1,
+                    rowcount=1,
+                    callsite="shop/views.py:42 in list",
+                )
+            )
     finding = one(cap, "n_plus_one")
     assert finding.parent_callsite == "shop/views.py:40 in list"
     assert finding.message.endswith("; parent rows loaded at shop/views.py:40 in list")
@@ -95,13 +104,21 @@ def test_relation_from_the_orm_is_named_with_its_fix() -> None:
     """When an ORM tells the relation, the message and the suggestion use it."""
     with run() as cap:
         for n in range(4):
-            queryguard.record(QueryEvent('SELECT "shop_author"."id" FROM "shop_author" WHERE "id" = %s', (n,),
-                                         orm="django", relation="Book.author", relation_kind="many_to_one",
-                                         relation_path="author", callsite="shop/views.py:42 in book_list"))
+            queryguard.record(
+                QueryEvent(
+                    'SELECT "shop_author"."id" FROM "shop_author" WHERE "id" = %s',
+                    (n,),
+                    orm="django",
+                    relation="Book.author",
+                    relation_kind="many_to_one",
+                    relation_path="author",
+                    callsite="shop/views.py:42 in book_list",
+                )
+            )
     finding = one(cap, "n_plus_one")
     assert finding.relation == "Book.author"
     assert finding.message == (
-        'N+1: Book.author loaded 4 times from shop/views.py:42 in book_list; '
+        "N+1: Book.author loaded 4 times from shop/views.py:42 in book_list; "
         'add .select_related("author") to the queryset that loads Book'
     )
 
@@ -136,7 +153,9 @@ def test_write_loop_and_executemany() -> None:
         conn.executemany("INSERT INTO author (id, name) VALUES (?, ?)", [(n, "y") for n in range(200, 205)])
     finding = one(cap, "write_loop")
     assert finding.count == 5
-    assert finding.message.startswith("write loop: 5 single-row INSERTs into author from tests/core/test_detect.py:")
+    assert finding.message.startswith(
+        "write loop: 5 single-row INSERTs into author from tests/core/test_detect.py:"
+    )
 
 
 @pytest.mark.parametrize(
@@ -163,7 +182,8 @@ def test_slow_query_on_a_real_statement() -> None:
     conn = shop_db()
     with run(slow_query_ms=0.0) as cap:
         conn.execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT sum(i) FROM n"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+            "SELECT sum(i) FROM n"
         ).fetchone()
     finding = one(cap, "slow_query")
     assert "(limit 0 ms)" in finding.message
@@ -177,7 +197,7 @@ def test_query_budget_counts_and_time() -> None:
         for sql in ("SELECT 1", "SELECT 2", "SELECT 3"):
             conn.execute(sql)
     budget = [f for f in cap.findings if f.kind == "query_budget"]
-    assert [f.message.split(";")[0] for f in budget][0] == "budget: ran 3 queries (at most 2 allowed)"
+    assert budget[0].message.split(";")[0] == "budget: ran 3 queries (at most 2 allowed)"
     assert len(budget) == 2
     assert all(f.severity == "error" for f in budget)
 
@@ -208,7 +228,14 @@ def test_ignore_kinds_and_callsite_ignore() -> None:
 
 @pytest.mark.parametrize(
     "sql",
-    ["SELECT (((", "SELECT 'unterminated", "\x00\x01", "", "/* only a comment", "SELECT " + "x," * 100_000 + "y"],
+    [
+        "SELECT (((",
+        "SELECT 'unterminated",
+        "\x00\x01",
+        "",
+        "/* only a comment",
+        "SELECT " + "x," * 100_000 + "y",
+    ],
 )
 def test_malformed_and_huge_statements_never_crash(sql: str) -> None:
     """Detection survives any statement text and odd parameters."""
