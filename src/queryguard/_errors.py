@@ -21,3 +21,8 @@ class QueryGuardViolation(QueryGuardError, AssertionError):
 
 class QueryGuardWarning(UserWarning):
     """Emitted for findings by the "warn" action."""
+
+
+# Tracebacks and pytest print the public name (queryguard.QueryGuardViolation), not this private module.
+for _public in (QueryGuardError, ConfigurationError, QueryGuardViolation, QueryGuardWarning):
+    _public.__module__ = "queryguard"
