@@ -1,10 +1,11 @@
 """What one SQL text is: its normalised shape, a fingerprint of it, and the facts the detectors need.
 
-A text without strings or comments (most ORM statements: the parameters travel apart) is split at blanks
-and the shape text of each chunk is memoised; any other text is tokenised by one ``findall``. The shape is
-then scanned once, by a pattern whose alternatives all start with a literal, for the few keywords the
-analysis needs. Everything is linear in the length of the statement: no pattern offers two ways through
-the same text where a later failure could make the engine try them all.
+Most ORM statements hold no string and no comment (their parameters travel apart): such a text is split
+at blanks, and the shape text of each chunk is memoised, as is everything before WHERE (the select list,
+FROM and the joins). Any other text is tokenised by one ``findall``. The shape is then scanned once, by a
+pattern whose alternatives all start with a literal, for the few keywords the analysis needs. All of it is
+linear in the length of the statement: no pattern offers two ways through the same text where a later
+failure could make the engine try them all.
 """
 
 from __future__ import annotations
@@ -97,7 +98,9 @@ _KEYWORDS: Final = frozenset(
 _LITERAL_START: Final = frozenset("0123456789'")
 _ITEM: Final = "?,"
 _DROP: Final = ""  # what a comment becomes
-_MEMO: dict[str, str] = {}
+# Shape texts of tokens (context-free), and of blank-free chunks that passed the check in _normal_chunk.
+_TOKENS: dict[str, str] = {}
+_CHUNKS: dict[str, str] = {}
 
 
 def _normal_token(token: str) -> str:
@@ -118,7 +121,7 @@ def _normal_token(token: str) -> str:
         result = upper if upper in _KEYWORDS else token.lower()
     else:
         result = token
-    _remember(token, result)
+    _remember(_TOKENS, token, result)
     return result
 
 
@@ -126,20 +129,12 @@ def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _remember(raw: str, normal: str) -> None:
-    """Memoise a token's (or chunk's) shape text; the memo is dropped whole when it fills up."""
-    # An unbalanced piece (a quote running to the end of one text) must not vouch for a chunk of another.
-    if len(raw) <= 64 and _balanced(raw):
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.clear()
-        _MEMO[raw] = normal
-
-
-def _balanced(piece: str) -> bool:
-    """Whether no quoted name starts in the piece without ending in it."""
-    if piece.count('"') % 2 or piece.count("`") % 2:
-        return False
-    return "[" not in piece or piece.rfind("[") < piece.rfind("]")
+def _remember(memo: dict[str, str], raw: str, normal: str) -> None:
+    """Memoise a shape text; a memo is dropped whole when it fills up."""
+    if len(raw) <= 64:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[raw] = normal
 
 
 def _normal_name(part: str) -> str:
@@ -190,17 +185,17 @@ def _normal_chunk(chunk: str) -> str:
     tokens = _TOKEN_RE.findall(chunk + " ")
     if not tokens or tokens[-1][-1].isspace() or ("[" in chunk and chunk.rfind("[") > chunk.rfind("]")):
         raise _Fallback
-    get = _MEMO.get
+    get = _TOKENS.get
     result = _respace(" ".join([get(t) or _normal_token(t) for t in tokens]))
     if not any(t[0] in _LITERAL_START or (t[0] == "." and t != ".") for t in tokens):
-        _remember(chunk, result)  # numbers vary endlessly: keep them out of the memo
+        _remember(_CHUNKS, chunk, result)  # numbers vary endlessly: keep them out of the memo
     return result
 
 
 def _tokens(text: str) -> tuple[list[str], list[str]]:
     """The raw tokens of the text and their shape texts, comments left out."""
     tokens: list[str] = _TOKEN_RE.findall(text)
-    get = _MEMO.get
+    get = _TOKENS.get
     out = [get(t) or ("?" if t[0] in _LITERAL_START else _normal_token(t)) for t in tokens]
     if _DROP in out:
         kept = [(t, o) for t, o in zip(tokens, out, strict=True) if o]
@@ -217,30 +212,35 @@ def _joined(text: str) -> tuple[str, _Lexed]:
     chunks of ORM statements repeat endlessly ("shop_book"."id", %s), and a split is far cheaper than a
     tokeniser. What comes before WHERE (the select list, FROM and the joins) is memoised whole.
     """
-    if "'" not in text and "--" not in text and "/*" not in text and "$$" not in text:
-        end = len(text)
-        while end and (text[end - 1] == ";" or text[end - 1].isspace()):
-            end -= 1  # trailing semicolons go, as in the tokenised path
-        try:
-            cut = text.find("WHERE ", 0, end)
-            if 0 < cut <= _MAX_HEAD and text[cut - 1].isspace():
-                head, head_offset = _head(text[:cut])
-                if head[-1:] not in ("(", ":", "."):  # else respacing would join it to WHERE
-                    chunks = text[cut:end].split()
-                    out = _chunk_texts(chunks)
-                    return head + " " + _respace(" ".join(out)), (chunks, out, head_offset)
+    end = len(text)
+    while end and (text[end - 1] == ";" or text[end - 1].isspace()):
+        end -= 1  # trailing semicolons go, as in the tokenised path
+    try:
+        cut = text.find("WHERE ", 0, end)
+        if 0 < cut <= _MAX_HEAD and text[cut - 1].isspace() and _plain(rest := text[cut:end]):
+            head, head_offset = _head(text[:cut])
+            if head and head[-1] not in "(:.":  # else respacing would join it to WHERE
+                chunks = rest.split()
+                out = _chunk_texts(chunks)
+                return head + " " + _respace(" ".join(out)), (chunks, out, head_offset)
+        if _plain(text):
             chunks = (text[:end] if end < len(text) else text).split()
             out = _chunk_texts(chunks)
             return _respace(" ".join(out)), (chunks, out, None)
-        except _Fallback:
-            pass
+    except _Fallback:
+        pass
     tokens, out = _tokens(text)
     return _respace(" ".join(out)), (tokens, out, None)
 
 
+def _plain(text: str) -> bool:
+    """Whether the text holds no string and no comment: then no token spans a blank (quotes aside)."""
+    return "'" not in text and "--" not in text and "/*" not in text and "$$" not in text
+
+
 def _chunk_texts(chunks: list[str]) -> list[str]:
     """The shape texts of blank-free chunks; raises _Fallback if one cuts through a quoted name."""
-    get = _MEMO.get
+    get = _CHUNKS.get
     # the two tests spare a call for each item of a long list of numbers
     return [
         get(c)
@@ -253,9 +253,12 @@ def _head(head: str) -> tuple[str, int | None]:
     """The shape text of the part of a statement before WHERE, and any OFFSET in it (memoised)."""
     known = _HEADS.get(head)
     if known is None:
+        if not _plain(head):
+            raise _Fallback
         chunks = head.split()
         out = _chunk_texts(chunks)
-        known = (_respace(" ".join(out)), _offset((chunks, out, None)))
+        normal = _respace(" ".join(out))
+        known = (normal, _offset(head, normal, (chunks, out, None)))
         if len(_HEADS) >= _HEADS_SIZE:
             _HEADS.clear()
         _HEADS[head] = known
@@ -289,6 +292,8 @@ def _respace(text: str) -> str:
         text = text.replace(" ,", ",")
     if "( " in text:
         text = text.replace("( ", "(")
+    if "(- ?" in text:  # a chunk ending in "(-" met its number only now
+        text = text.replace("(- ?", "(?")
     if " )" in text:
         text = text.replace(" )", ")")
     if " (" in text:
@@ -315,9 +320,12 @@ def _collapse_values(counts: list[int], m: re.Match[str]) -> str:
     return "VALUES (...)"
 
 
-def _offset(lexed: _Lexed) -> int | None:
-    """The largest integer in OFFSET n or MySQL's LIMIT n, m (the pieces are tokens or chunks)."""
+def _offset(text: str, shape: str, lexed: _Lexed) -> int | None:
+    """The largest integer in OFFSET n or MySQL's LIMIT n, m."""
     raw, out, best = lexed
+    if out.count("OFFSET") != shape.count("OFFSET") or out.count("LIMIT") != shape.count("LIMIT"):
+        raw, out = _tokens(text)  # a keyword is glued to something in a chunk, or sits in a memoised head
+        best = None
     for keyword in ("OFFSET", "LIMIT"):
         index = -1
         while True:
@@ -325,13 +333,14 @@ def _offset(lexed: _Lexed) -> int | None:
                 index = out.index(keyword, index + 1) + 1
             except ValueError:
                 break
-            after = raw[index] if index < len(raw) else ""
-            if keyword == "OFFSET":
-                best = _max_or_none(best, _int(after.rstrip(");,")))
-            elif "," in after:
-                best = _max_or_none(best, _int(after.partition(",")[0]))
-            elif index + 1 < len(out) and out[index + 1].startswith(","):
-                best = _max_or_none(best, _int(after))
+            after = _TOKEN_RE.findall(raw[index]) if index < len(raw) else []  # the piece may be a chunk
+            if (
+                keyword == "LIMIT"
+            ):  # MySQL's LIMIT offset, count: the comma is in this piece or starts the next
+                following = out[index + 1] if index + 1 < len(out) else ""
+                if not (after[1:2] == [","] or (len(after) == 1 and following.startswith(","))):
+                    continue
+            best = _max_or_none(best, _int(after[0]) if after else None)
     return best
 
 
@@ -500,6 +509,8 @@ def _tables(tables: list[str], shape: str, pos: int, many: bool, call_ok: bool) 
 
 def _kind(shape: str) -> str:
     """The kind named by the first word; "" when a WITH clause hides it."""
+    if shape.startswith("SELECT "):
+        return "select"
     m = _FIRST_RE.match(shape)
     word = m.group(1).upper() if m is not None else ""
     if word == "WITH":
@@ -507,6 +518,13 @@ def _kind(shape: str) -> str:
     if word == "SET" and _SET_TRANSACTION_RE.match(shape):
         return "transaction"
     return _KIND_BY_WORD.get(word, "other")
+
+
+def _calls_volatile(shape: str) -> bool:
+    """Whether the shape calls a sequence, advisory-lock, sleep or dblink function."""
+    if "val(" in shape or "lock" in shape or "sleep" in shape or "dblink" in shape:
+        return _VOLATILE_RE.search(shape) is not None
+    return False  # without a regex that would stop at every "("
 
 
 def _fingerprint(shape: str) -> str:
@@ -533,7 +551,7 @@ def _facts(shape: str) -> _Facts:
             scan.offset,
             scan.writes or kind in _WRITE_KINDS,
             scan.locking,
-            _VOLATILE_RE.search(shape) is not None,
+            _calls_volatile(shape),
         )
         if len(_SHAPE_FACTS) >= _CACHE_SIZE:
             _SHAPE_FACTS.clear()
@@ -553,7 +571,7 @@ def _analyze_text(text: str) -> Statement:
         rows if kind == "insert" else 0,
         in_max,
         limit,
-        _offset(lexed) if offset else None,
+        _offset(text, shape, lexed) if offset else None,
         writes,
         locking,
         volatile,
@@ -578,6 +596,15 @@ def analyze(sql: str | bytes) -> Statement:
     if len(sql) > _BIG_CHARS:
         return _cached_big(sql)
     return _cached(sql)
+
+
+def _cache_clear(*, memos: bool = True) -> None:
+    """Forget every cached analysis (benchmarks measure cache misses with it)."""
+    _cached.cache_clear()
+    _cached_big.cache_clear()
+    if memos:
+        for memo in (_TOKENS, _CHUNKS, _HEADS, _SHAPE_FACTS):
+            memo.clear()
 
 
 def _cache_size() -> int:
@@ -631,6 +658,8 @@ def _freeze(value: object) -> Hashable:
         return str.__str__(value)
     if isinstance(value, int):
         return int.__int__(value)
+    if isinstance(value, float):
+        return _Tagged("float", float.__repr__(value))
     if isinstance(value, (datetime.date, datetime.time, datetime.timedelta, uuid.UUID)):
         return _Tagged(kind.__qualname__, value)
     if isinstance(value, (list, tuple)):
