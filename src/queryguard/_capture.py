@@ -18,10 +18,10 @@ from ._events import Finding, QueryEvent
 if TYPE_CHECKING:
     from ._report import Report
 
-try:  # the C accelerated function: a single call, no exception when no loop runs
-    from _asyncio import _get_running_loop
-except ImportError:  # pragma: no cover - other interpreters
-    from asyncio import _get_running_loop
+# The C accelerated function where there is one: a single call, no exception when no loop runs. Never
+# ``from _asyncio import ...`` first: on 3.11 importing _asyncio before asyncio leaves two copies of its
+# task table, and asyncio.current_task() returns None in every task of the process.
+from asyncio.events import _get_running_loop
 
 F = TypeVar("F", bound=Callable[..., Any])
 
