@@ -79,7 +79,8 @@ def act(
         )
     if config.action == "warn":
         for finding in selected:
-            warnings.warn(QueryGuardWarning(finding.message), stacklevel=2)
+            # Past act() and finish() and the capture's exit: point at the user's ``with`` block.
+            warnings.warn(QueryGuardWarning(finding.message), stacklevel=5)
         return
     try:
         log(summary, selected, unit)
@@ -91,7 +92,8 @@ def summarize(unit: str, query_count: int, db_time_ms: float, n_findings: int) -
     """One line: ``queryguard: GET /books/ ran 103 queries in 45.2 ms: 3 findings``."""
     label = f"{unit} " if unit else ""
     plural = "finding" if n_findings == 1 else "findings"
-    return f"queryguard: {label}ran {query_count} queries in {db_time_ms:.1f} ms: {n_findings} {plural}"
+    queries = "query" if query_count == 1 else "queries"
+    return f"queryguard: {label}ran {query_count} {queries} in {db_time_ms:.1f} ms: {n_findings} {plural}"
 
 
 def log(summary: str, findings: Sequence[Finding], unit: str) -> None:

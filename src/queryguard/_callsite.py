@@ -21,11 +21,15 @@ RawSite = tuple[tuple[CodeType, int] | str, ...]
 #: ``hook(frame, event)`` may fill the event's ORM facts (``relation``...) and may return a call-site label.
 FrameHook = Callable[[FrameType, Any], "str | None"]
 
-_LIBRARY, _USER, _PROVIDER = 0, 1, 2
-_classes: dict[CodeType, int] = {}
-_hooks: dict[CodeType, FrameHook] = {}
+_LIBRARY, _USER, _HOOKED = 0, 1, 2
+# Keyed by file name, whose hash the string caches: a code object's hash is recomputed on every call.
+_files: dict[str, int] = {}
+# Keyed by id(code); the code object is kept alive beside its hook so that the id cannot be reused.
+_hooks: dict[int, tuple[CodeType, FrameHook]] = {}
 _described: dict[tuple[CodeType, int], str] = {}
 _library_prefixes: list[str] = []
+# Frames walked past the first user frame while looking for the next two (a server's stack is deep).
+_EXTRA_FRAMES = 12
 
 
 def _initial_prefixes() -> list[str]:
@@ -43,29 +47,28 @@ def add_library_path(path: str) -> None:
     prefix = os.path.normcase(os.path.abspath(path)) + os.sep
     if prefix not in _library_prefixes:
         _library_prefixes.append(prefix)
-        _classes.clear()
+        _files.clear()
+        for code, _ in _hooks.values():
+            _files[code.co_filename] = _HOOKED
 
 
 def register_frame_hook(code: CodeType, hook: FrameHook) -> None:
     """Call ``hook(frame, event)`` for frames running ``code`` while a statement is recorded.
 
-    A non-empty string it returns becomes an entry of the call site (innermost first).
+    A non-empty string it returns becomes an entry of the call site (innermost first). The file of ``code``
+    is library code.
     """
-    _hooks[code] = hook
-    _classes[code] = _PROVIDER
+    _hooks[id(code)] = (code, hook)
+    _files[code.co_filename] = _HOOKED
 
 
-def _classify(code: CodeType) -> int:
-    if code in _hooks:
-        kind = _PROVIDER
+def _classify(name: str) -> int:
+    if name.startswith("<") or "site-packages" in name or "dist-packages" in name:
+        kind = _LIBRARY
     else:
-        name = code.co_filename
-        if name.startswith("<") or "site-packages" in name or "dist-packages" in name:
-            kind = _LIBRARY
-        else:
-            path = os.path.normcase(os.path.abspath(name))
-            kind = _LIBRARY if path.startswith(tuple(_library_prefixes)) else _USER
-    _classes[code] = kind
+        path = os.path.normcase(os.path.abspath(name))
+        kind = _LIBRARY if path.startswith(tuple(_library_prefixes)) else _USER
+    _files[name] = kind
     return kind
 
 
@@ -76,23 +79,29 @@ def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None
     only when a finding is described.
     """
     f: FrameType | None = frame if frame is not None else sys._getframe(1)
-    classes = _classes
+    files = _files
     found: list[tuple[CodeType, int] | str] = []
+    left = -1  # frames still allowed once the first user frame is found
     while True:
-        while f is not None:
+        while f is not None and left:
             code = f.f_code
-            kind = classes.get(code)
+            kind = files.get(code.co_filename)
             if kind is None:
-                kind = _classify(code)
+                kind = _classify(code.co_filename)
             if kind == 1:  # _USER, inlined: this loop runs for every frame of every statement
                 found.append((code, f.f_lasti))
                 if len(found) == 3:
                     return tuple(found)
+                if left < 0:
+                    left = _EXTRA_FRAMES
             elif kind == 2:
-                label = _call_hook(code, f, event)
-                if label:
-                    found.append(label)
+                hooked = _hooks.get(id(code))
+                if hooked is not None:
+                    label = _call_hook(hooked[1], f, event)
+                    if label:
+                        found.append(label)
             f = f.f_back
+            left -= 1 if left > 0 else 0
         if found:
             return tuple(found)
         f = _parent_greenlet_frame()
@@ -100,9 +109,9 @@ def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None
             return None
 
 
-def _call_hook(code: CodeType, frame: FrameType, event: Any) -> str | None:
+def _call_hook(hook: FrameHook, frame: FrameType, event: Any) -> str | None:
     try:
-        return _hooks[code](frame, event)
+        return hook(frame, event)
     except Exception:  # a hook must never break recording
         return None
 

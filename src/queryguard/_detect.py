@@ -169,10 +169,12 @@ def _parent_site(group: Group, events: list[QueryEvent]) -> str | None:
     if group.first_index is None:
         return None
     example = group.example
+    # A many-to-one load runs once per distinct parent (the ORM's identity map): fewer loads than rows.
+    most = float("inf") if group.relation_kind == "many_to_one" else group.count * 2
     for event in reversed(events[max(0, group.first_index - 200) : group.first_index]):
         if event.alias != example.alias or event.rowcount < 1:
             continue
-        if group.count / 2 <= event.rowcount <= group.count * 2 and analyze(event.sql).kind == "select":
+        if group.count / 2 <= event.rowcount <= most and analyze(event.sql).kind == "select":
             return event.callsite or None
     return None
 

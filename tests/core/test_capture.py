@@ -181,3 +181,13 @@ def test_capture_started_in_one_task_and_stopped_in_another() -> None:
 
 async def _stop_later(cap: queryguard.Capture) -> None:
     cap.stop()
+
+
+def test_warn_action_points_at_the_users_block() -> None:
+    """The warn action emits a QueryGuardWarning attributed to the user's `with` block."""
+    conn = shop_db()
+    with pytest.warns(queryguard.QueryGuardWarning, match=r"N\+1: author rows loaded 3 times") as caught:
+        with queryguard.capture(action="warn", explain=False):
+            for author_id in (1, 2, 3):
+                conn.execute("SELECT name FROM author WHERE id = ?", (author_id,))
+    assert caught[0].filename == __file__

@@ -245,3 +245,23 @@ def test_malformed_and_huge_statements_never_crash(sql: str) -> None:
             queryguard.record(QueryEvent(sql, params, 1.0, callsite="x.py:1 in f"))
     assert isinstance(cap.findings, list)
     assert isinstance(cap.report.to_json(), str)
+
+
+def test_parent_of_a_many_to_one_loop_may_have_more_rows_than_loads() -> None:
+    """An identity map loads each parent once: 30 books walked, 10 authors loaded, the parent is still named."""
+    with run() as cap:
+        queryguard.record(QueryEvent("SELECT id FROM book", (), 1.0, rowcount=30, callsite="v.py:1 in f"))
+        for n in range(10):
+            queryguard.record(
+                QueryEvent(
+                    "SELECT id FROM author WHERE id = ?",
+                    (n,),
+                    0.1,
+                    rowcount=1,
+                    relation="Book.author",
+                    relation_kind="many_to_one",
+                    orm="sqlalchemy",
+                    callsite="v.py:2 in f",
+                )
+            )
+    assert one(cap, "n_plus_one").parent_callsite == "v.py:1 in f"

@@ -1,0 +1,120 @@
+"""A small async bookshop API with four deliberate database mistakes for queryguard to find.
+
+Run it with ``uvicorn app:app`` from this folder, then open http://127.0.0.1:8000/books. Each request
+is a unit of work: queryguard logs its findings when the request ends, and (enabled here for the demo)
+adds ``Server-Timing`` and ``X-QueryGuard-Findings`` to the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import _paths  # noqa: F401  (queryguard from this checkout when it is not installed)
+from fastapi import FastAPI
+from models import Author, Book, Review
+from pydantic import BaseModel
+from queryguard_sqlalchemy import instrument
+from seed import database_url, seed, sync_url
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, selectinload
+
+from queryguard.asgi import QueryGuardMiddleware
+
+logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+
+engine = create_async_engine(database_url())
+sync_engine = create_engine(sync_url(database_url()))  # only for the deliberate blocking call in /stats
+SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+instrument(engine)
+instrument(sync_engine)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await asyncio.to_thread(seed, sync_engine)
+    yield
+    await engine.dispose()
+    sync_engine.dispose()
+
+
+app = FastAPI(title="bookshop", lifespan=lifespan)
+# Findings in response headers are for development only: never turn server_timing on in production.
+app.add_middleware(
+    QueryGuardMiddleware,
+    server_timing=True,
+    slow_query_ms=float(os.environ.get("QUERYGUARD_SLOW_QUERY_MS", "100")),
+)
+
+
+class BookOut(BaseModel):
+    title: str
+    author: str
+
+
+class AuthorOut(BaseModel):
+    name: str
+    books: int
+    prolific: bool
+
+
+@app.get("/books")
+async def books() -> list[BookOut]:
+    """Mistake 1, N+1: each book's author is lazy-loaded on its own."""
+    async with SessionLocal() as session:
+        result = []
+        for book in (await session.scalars(select(Book).order_by(Book.id))).all():
+            author = await book.awaitable_attrs.author
+            result.append(BookOut(title=book.title, author=author.name))
+        return result
+
+
+@app.get("/books/eager")
+async def books_eager() -> list[BookOut]:
+    """The fix for /books: the authors come with the books, in one more statement."""
+    async with SessionLocal() as session:
+        rows = (
+            await session.scalars(select(Book).options(selectinload(Book.author)).order_by(Book.id))
+        ).all()
+        return [BookOut(title=book.title, author=book.author.name) for book in rows]
+
+
+async def book_count(session: AsyncSession, author_id: int) -> int:
+    return await session.scalar(select(func.count(Book.id)).where(Book.author_id == author_id)) or 0
+
+
+@app.get("/authors/{author_id}")
+async def author(author_id: int) -> AuthorOut:
+    """Mistake 2, duplicate query: the same count is asked for twice."""
+    async with SessionLocal() as session:
+        found = await session.get_one(Author, author_id)
+        return AuthorOut(
+            name=found.name,
+            books=await book_count(session, author_id),
+            prolific=await book_count(session, author_id) > 2,
+        )
+
+
+@app.post("/books/{book_id}/reviews")
+async def add_reviews(book_id: int, stars: list[int]) -> dict[str, int]:
+    """Mistake 3, write loop: one INSERT per review (flushed one by one to get each id)."""
+    async with SessionLocal() as session:
+        ids = []
+        for value in stars:
+            review = Review(book_id=book_id, stars=value)
+            session.add(review)
+            await session.flush()
+            ids.append(review.id)
+        await session.commit()
+        return {"created": len(ids)}
+
+
+@app.get("/stats")
+async def stats() -> dict[str, int]:
+    """Mistake 4, blocking call: a sync Session inside an async route stalls every other request."""
+    with Session(sync_engine) as session:
+        return {"books": session.scalar(select(func.count(Book.id))) or 0}

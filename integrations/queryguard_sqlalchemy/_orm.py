@@ -1,0 +1,161 @@
+"""ORM attribution: which relationship or column a statement loads, and how many rows it brought back.
+
+SQLAlchemy has no event for "an attribute access is about to load", and a ``do_orm_execute`` listener makes
+every ``Session.execute`` run its pre-execution step twice (about 5% of a lazy load, capture or not). So
+the ORM facts are read where queryguard looks anyway: the call-site walk, which runs only for statements
+recorded into an active capture, hands the frames of a few SQLAlchemy functions to frame hooks.
+
+* ``AttributeImpl._fire_loader_callables`` is on the stack when reading an attribute loads it: a
+  relationship (a lazy load, ``Book.author``), a deferred column, or an expired one.
+* ``PostLoad.invoke`` runs eager loaders (``selectinload``, ``subqueryload``, ``immediateload``) while an
+  outer statement's rows load: their statements are never attributed to the attribute access that started
+  the outer one, so an eager load is never reported as the N+1 it prevents.
+* ``Session._execute_internal`` and ``Session._flush`` mark a statement as run by the ORM.
+
+A hooked function missing from the installed SQLAlchemy is skipped: statements are still recorded, only
+unnamed. Rows: the driver does not know how many rows a SELECT returns on SQLite; the instance ``load`` and
+``refresh`` events count the instances the ORM builds from the statement recorded last in the context.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from types import CodeType, FrameType
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.orm import Mapper, RelationshipDirection, RelationshipProperty, Session, attributes, loading
+
+from queryguard import QueryEvent
+from queryguard._callsite import register_frame_hook
+from queryguard._capture import _active
+
+
+class Statement(Protocol):
+    """What a frame hook reads and fills: a QueryEvent, or the facts the call-site cache keeps."""
+
+    sql: str
+    orm: str | None
+    relation: str | None
+    relation_kind: str | None
+    relation_path: str | None
+
+
+_KINDS = {
+    RelationshipDirection.MANYTOONE: "many_to_one",
+    RelationshipDirection.ONETOMANY: "one_to_many",
+    RelationshipDirection.MANYTOMANY: "many_to_many",
+}
+#: The statement whose rows the ORM is turning into instances (set for ORM SELECTs without a row count).
+counting: contextvars.ContextVar[QueryEvent | None] = contextvars.ContextVar(
+    "queryguard_counting", default=None
+)
+_relations: dict[int, tuple[Any, str, str | None, str]] = {}
+_EAGER = ""  # marks, during the walk, a statement of an eager loader
+
+
+def _is_write(query: Statement) -> bool:
+    # A flush's statements, as the ORM writes them: upper case, nothing before the verb.
+    return query.sql.startswith(("INSERT", "UPDATE", "DELETE"))
+
+
+def _orm_hook(frame: FrameType, query: Statement) -> None:
+    query.orm = "sqlalchemy"
+
+
+def _post_load_hook(frame: FrameType, query: Statement) -> None:
+    # An eager load (selectinload, subqueryload, immediateload) run while the rows of an outer statement
+    # are being loaded: whatever attribute access started that outer statement did not run this one.
+    if query.relation is None:
+        query.relation = _EAGER
+
+
+def _attribute_load_hook(frame: FrameType, query: Statement) -> None:
+    """``AttributeImpl._fire_loader_callables(self, state, key, passive)``: an attribute access loads."""
+    if query.relation is not None or _is_write(query):
+        return  # an autoflush INSERT run on the way to the load is not the load
+    local = frame.f_locals
+    impl = local.get("self")
+    known = _relations.get(id(impl))
+    if known is None or known[0] is not impl:
+        prop = getattr(impl, "parent_token", None)
+        if prop is None:
+            return
+        known = _relations[id(impl)] = (impl, *_describe(prop))
+    query.relation, query.relation_kind, query.relation_path = known[1], known[2], known[3]
+    if known[2] == "deferred" and local.get("key") in getattr(local.get("state"), "expired_attributes", ()):
+        query.relation_kind = "expired"
+
+
+def _describe(prop: Any) -> tuple[str, str | None, str]:
+    relation = f"{prop.parent.class_.__name__}.{prop.key}"
+    if not isinstance(prop, RelationshipProperty):
+        return relation, "deferred", prop.key
+    kind = _KINDS.get(prop.direction)
+    if kind == "one_to_many" and not prop.uselist:
+        kind = "one_to_one_reverse"
+    return relation, kind, prop.key
+
+
+def _code(owner: Any, *names: str) -> CodeType | None:
+    for name in names:
+        code = getattr(getattr(owner, name, None), "__code__", None)
+        if isinstance(code, CodeType):
+            return code
+    return None
+
+
+def _hooks() -> list[tuple[CodeType, Callable[[FrameType, Any], None]]]:
+    impl = getattr(attributes, "_AttributeImpl", None) or getattr(attributes, "AttributeImpl", None)
+    post_load = getattr(loading, "_PostLoad", None) or getattr(loading, "PostLoad", None)
+    found = [
+        (_code(Session, "_execute_internal", "execute"), _orm_hook),
+        (_code(Session, "_flush"), _orm_hook),
+        (_code(impl, "_fire_loader_callables"), _attribute_load_hook),
+        (_code(post_load, "invoke"), _post_load_hook),
+    ]
+    return [(code, hook) for code, hook in found if code is not None]
+
+
+_registered = False
+
+
+def register_hooks() -> None:
+    """Register the frame hooks with the call-site walker (once: they cost nothing until a walk meets one)."""
+    global _registered
+    if not _registered:
+        for code, hook in _hooks():
+            register_frame_hook(code, hook)
+        _registered = True
+
+
+def on_load(target: object, context: Any, *args: Any) -> None:
+    """Count an instance built from a row of the statement being loaded (``load`` and ``refresh``)."""
+    if _active.get():
+        query = counting.get()
+        if query is not None:
+            query.rowcount += 1
+
+
+_LISTENERS: tuple[tuple[Any, str, Any], ...] = ((Mapper, "load", on_load), (Mapper, "refresh", on_load))
+
+
+def listen() -> None:
+    """Add the row-counting listeners for every mapped class."""
+    register_hooks()
+    for target, name, fn in _LISTENERS:
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn, raw=True)  # raw: the InstanceState, no wrapper call
+
+
+def remove() -> None:
+    """Remove what :func:`listen` added (the frame hooks stay: they only run inside a call-site walk)."""
+    for target, name, fn in _LISTENERS:
+        if event.contains(target, name, fn):
+            event.remove(target, name, fn)
+
+
+def listening() -> bool:
+    """True when any ORM listener of queryguard is in place."""
+    return any(event.contains(target, name, fn) for target, name, fn in _LISTENERS)
