@@ -186,8 +186,8 @@ async def _stop_later(cap: queryguard.Capture) -> None:
 def test_warn_action_points_at_the_users_block() -> None:
     """The warn action emits a QueryGuardWarning attributed to the user's `with` block."""
     conn = shop_db()
-    with pytest.warns(queryguard.QueryGuardWarning, match=r"N\+1: author rows loaded 3 times") as caught:
-        with queryguard.capture(action="warn", explain=False):
-            for author_id in (1, 2, 3):
-                conn.execute("SELECT name FROM author WHERE id = ?", (author_id,))
+    expected = pytest.warns(queryguard.QueryGuardWarning, match=r"N\+1: author rows loaded 3 times")
+    with expected as caught, queryguard.capture(action="warn", explain=False):
+        for author_id in (1, 2, 3):
+            conn.execute("SELECT name FROM author WHERE id = ?", (author_id,))
     assert caught[0].filename == __file__

@@ -248,7 +248,7 @@ def test_malformed_and_huge_statements_never_crash(sql: str) -> None:
 
 
 def test_parent_of_a_many_to_one_loop_may_have_more_rows_than_loads() -> None:
-    """An identity map loads each parent once: 30 books walked, 10 authors loaded, the parent is still named."""
+    """An identity map loads each parent once: 30 books, 10 author loads, and the parent is still named."""
     with run() as cap:
         queryguard.record(QueryEvent("SELECT id FROM book", (), 1.0, rowcount=30, callsite="v.py:1 in f"))
         for n in range(10):
