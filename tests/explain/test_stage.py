@@ -130,7 +130,7 @@ def test_background_completes_the_findings_logs_them_and_calls_listeners(
     assert heard == [(cap, ["full_scan"], True)]
     assert kinds(cap) == ["slow_query", "full_scan"] and not explain.is_pending(cap)
     messages = [r.getMessage() for r in caplog.records]
-    assert messages[0].startswith("queryguard: GET /books/ ran 1 queries")
+    assert messages[0].startswith("queryguard: GET /books/ ran 1 query")
     assert "GET /books/ EXPLAIN added 1 finding" in messages[2]
     assert messages[3].strip().startswith("full scan: SCAN book reads ~5,000 rows")
     assert caplog.records[3].queryguard_kind == "full_scan"  # type: ignore[attr-defined]
