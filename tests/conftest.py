@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-REQUIRED = {name.strip() for name in os.environ.get("QUERYGUARD_REQUIRE_DATABASES", "").split(",") if name.strip()}
+_REQUIRE = os.environ.get("QUERYGUARD_REQUIRE_DATABASES", "")
+REQUIRED = {name.strip() for name in _REQUIRE.split(",") if name.strip()}
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": "", "database": "test"}
 

@@ -26,7 +26,7 @@ _LIBRARY, _USER, _HOOKED = 0, 1, 2
 _files: dict[str, int] = {}
 # Keyed by id(code); the code object is kept alive beside its hook so that the id cannot be reused.
 _hooks: dict[int, tuple[CodeType, FrameHook]] = {}
-_described: dict[tuple[CodeType, int], str] = {}
+_described: dict[tuple[int, int], tuple[CodeType, str]] = {}
 _library_prefixes: list[str] = []
 # Frames walked past the first user frame while looking for the next two (a server's stack is deep).
 _EXTRA_FRAMES = 12
@@ -62,6 +62,15 @@ def register_frame_hook(code: CodeType, hook: FrameHook) -> None:
     _files[code.co_filename] = _HOOKED
 
 
+def _BOUNDARY(frame: FrameType, event: Any) -> None:  # a marker, compared by identity
+    """Marks a frame past which no user code of the statement's own unit can be."""
+
+
+def register_boundary(code: CodeType) -> None:
+    """Stop the call-site walk at frames running ``code`` (a framework's request entry point)."""
+    register_frame_hook(code, _BOUNDARY)
+
+
 def _classify(name: str) -> int:
     if name.startswith("<") or "site-packages" in name or "dist-packages" in name:
         kind = _LIBRARY
@@ -90,13 +99,15 @@ def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None
                 kind = _classify(code.co_filename)
             if kind == 1:  # _USER, inlined: this loop runs for every frame of every statement
                 found.append((code, f.f_lasti))
-                if len(found) == 3:
+                if len(found) >= 3:
                     return tuple(found)
                 if left < 0:
                     left = _EXTRA_FRAMES
             elif kind == 2:
                 hooked = _hooks.get(id(code))
                 if hooked is not None:
+                    if hooked[1] is _BOUNDARY:
+                        break
                     label = _call_hook(hooked[1], f, event)
                     if label:
                         found.append(label)
@@ -155,13 +166,14 @@ def line_of(code: CodeType, lasti: int) -> int:
 
 
 def _describe_frame(code: CodeType, lasti: int) -> str:
-    key = (code, lasti)
-    text = _described.get(key)
-    if text is None:
-        text = f"{relative_path(code.co_filename)}:{line_of(code, lasti)} in {code.co_name}"
-        if len(_described) > 50_000:
-            _described.clear()
-        _described[key] = text
+    # Keyed by id: hashing a code object is slow. The code is kept beside the text, and compared.
+    known = _described.get((id(code), lasti))
+    if known is not None and known[0] is code:
+        return known[1]
+    text = f"{relative_path(code.co_filename)}:{line_of(code, lasti)} in {code.co_name}"
+    if len(_described) > 50_000:
+        _described.clear()
+    _described[(id(code), lasti)] = (code, text)
     return text
 
 

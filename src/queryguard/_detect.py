@@ -39,6 +39,7 @@ class Group:
     relation: str | None = None
     relation_kind: str | None = None
     relation_path: str | None = None
+    relation_root: str | None = None
 
     def add(self, event: QueryEvent, count: int = 1) -> None:
         self.count += count
@@ -49,7 +50,7 @@ class Group:
             self.rows_known += 1
         if self.relation is None and event.relation is not None:
             self.relation, self.relation_kind = event.relation, event.relation_kind
-            self.relation_path = event.relation_path
+            self.relation_path, self.relation_root = event.relation_path, event.relation_root
         if self.orm is None:
             self.orm = event.orm
 
@@ -80,7 +81,7 @@ def build_groups(
 ) -> dict[tuple[str, str], Group]:
     """Group statements by (fingerprint, call site); transaction control is left out."""
     groups: dict[tuple[str, str], Group] = {}
-    sites: dict[Any, str] = {}
+    sites: dict[int, str] = {}
     ignore = config.callsite_ignore
 
     def group_of(event: QueryEvent, index: int | None) -> Group | None:
@@ -88,9 +89,9 @@ def build_groups(
         if stmt.kind == "transaction":
             return None
         raw = event._site
-        site = sites.get(raw)
+        site = sites.get(id(raw))  # by id: the events keep every raw site alive while this runs
         if site is None:
-            site = sites[raw] = _callsite.describe(raw, ignore)
+            site = sites[id(raw)] = _callsite.describe(raw, ignore)
         key = (stmt.fingerprint, site)
         group = groups.get(key)
         if group is None:

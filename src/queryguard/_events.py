@@ -45,6 +45,7 @@ class QueryEvent:
         "relation",
         "relation_kind",
         "relation_path",
+        "relation_root",
         "rowcount",
         "sql",
         "started",
@@ -66,6 +67,7 @@ class QueryEvent:
         relation: str | None = None,
         relation_kind: str | None = None,
         relation_path: str | None = None,
+        relation_root: str | None = None,
         error: str | None = None,
         started: float | None = None,
         explainer: Any = None,
@@ -83,6 +85,7 @@ class QueryEvent:
         self.relation = relation
         self.relation_kind = relation_kind
         self.relation_path = relation_path
+        self.relation_root = relation_root  # the model whose queryset the fix goes on (nested paths)
         self.error = error
         self.started = time.perf_counter() if started is None else started
         self.explainer = explainer

@@ -10,6 +10,7 @@ class GroupFacts(Protocol):
     relation: str | None
     relation_kind: str | None
     relation_path: str | None
+    relation_root: str | None
 
 
 def _model_and_attr(relation: str | None) -> tuple[str, str]:
@@ -22,7 +23,7 @@ def n_plus_one(facts: GroupFacts) -> str:
     kind, path = facts.relation_kind, facts.relation_path
     model, attr = _model_and_attr(facts.relation)
     if facts.orm == "django":
-        return _django_n_plus_one(kind, path or attr, model)
+        return _django_n_plus_one(kind, path or attr, facts.relation_root or model)
     if facts.orm == "sqlalchemy":
         return _sqlalchemy_n_plus_one(kind, facts.relation or f"{model}.{attr}", attr)
     return "load the rows in one query (a JOIN, or WHERE id IN (...) with every id) instead of one per row"

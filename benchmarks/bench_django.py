@@ -1,0 +1,174 @@
+"""Overhead of the Django integration: one view running 100 queries, with and without queryguard.
+
+The bookshop's models on an SQLite file; the view lists 99 books and reads ``book.author`` for each (an N+1:
+1 + 99 = 100 queries). Bare: Django without the middleware and without the connection hook. Instrumented:
+``QueryGuardMiddleware`` and the hook, with the default settings (findings logged, to a null handler here).
+Both run in one process through Django's WSGI handler, interleaved, several times; the ratio compares the
+medians of the process's CPU time per request (wall time on a shared machine measures the neighbours too).
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+for folder in ("src", "integrations", "example_projects/django_bookshop"):
+    if str(ROOT / folder) not in sys.path:
+        sys.path.insert(0, str(ROOT / folder))
+
+BOOKS = 99
+REQUESTS = 20  # per sample
+SAMPLES = 21
+URL = "/bench/books/"
+
+
+def _setup(path: Path) -> None:
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY="bench",
+            ALLOWED_HOSTS=["testserver"],
+            ROOT_URLCONF=__name__,
+            INSTALLED_APPS=["django.contrib.contenttypes", "queryguard_django", "shop"],
+            DATABASES={
+                "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path), "CONN_MAX_AGE": None}
+            },
+            DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+            MIDDLEWARE=[],
+            USE_TZ=True,
+        )
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from shop.models import Author, Book
+
+    authors = Author.objects.bulk_create([Author(name=f"author {i}", country="x") for i in range(BOOKS)])
+    Book.objects.bulk_create(
+        [Book(title=f"book {i}", author=authors[i], price_cents=1000, stock=1) for i in range(BOOKS)]
+    )
+
+
+def book_authors(request: Any) -> Any:
+    """The measured view: 1 query for the books, 99 for their authors."""
+    from django.http import HttpResponse
+    from shop.models import Book
+
+    names = [book.author.name for book in Book.objects.order_by("id")[:BOOKS]]
+    return HttpResponse(", ".join(names))
+
+
+def _urlpatterns() -> list[Any]:
+    from django.urls import path
+
+    return [path(URL.strip("/") + "/", book_authors)]
+
+
+def __getattr__(name: str) -> Any:
+    # ROOT_URLCONF points at this module; its patterns are built on first use, after django.setup().
+    if name == "urlpatterns":
+        return _urlpatterns()
+    raise AttributeError(name)
+
+
+def _environ() -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": URL,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+    }
+
+
+def _handler(middleware: list[str]) -> Callable[[dict[str, Any], Any], Any]:
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+
+    with override_settings(MIDDLEWARE=middleware):
+        return WSGIHandler()
+
+
+def _start_response(status: str, headers: list[tuple[str, str]]) -> None:
+    assert status.startswith("200")
+
+
+def _sample(handler: Callable[[dict[str, Any], Any], Any], server: ThreadPoolExecutor) -> float:
+    # Each request runs on a server thread, as under a real server: no frame of this module's above the view
+    # (the call-site walk goes all the way up, as it does under runserver or gunicorn). CPU time of the
+    # process: what queryguard adds, without the noise of other processes on the machine.
+    gc.collect()
+    started = time.process_time()
+    for _ in range(REQUESTS):
+        response = server.submit(handler, _environ(), _start_response).result()
+        assert b"author" in b"".join(response)
+        response.close()
+    return (time.process_time() - started) / REQUESTS
+
+
+def run() -> list[dict[str, Any]]:
+    """Measure; one row."""
+    folder = tempfile.TemporaryDirectory()
+    _setup(Path(folder.name) / "bench.sqlite3")
+    from django.db import connections
+    from queryguard_django import _hooks
+
+    logger = logging.getLogger("queryguard")
+    saved = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [logging.NullHandler()], False
+    bare = _handler([])
+    instrumented = _handler(["queryguard_django.middleware.QueryGuardMiddleware"])
+    bare_times: list[float] = []
+    instrumented_times: list[float] = []
+    server = ThreadPoolExecutor(1)
+    try:
+        for index in range(SAMPLES + 1):
+            server.submit(_hooks.unhook, connections["default"]).result()
+            bare_time = _sample(bare, server)
+            server.submit(_hooks.hook, connections["default"]).result()
+            instrumented_time = _sample(instrumented, server)
+            if index:  # the first round warms both up
+                bare_times.append(bare_time)
+                instrumented_times.append(instrumented_time)
+    finally:
+        server.shutdown()
+        logger.handlers, logger.propagate = saved
+        folder.cleanup()
+    bare_s, instrumented_s = statistics.median(bare_times), statistics.median(instrumented_times)
+    return [
+        {
+            "name": "Django view, 100 queries",
+            "bare_s": bare_s,
+            "instrumented_s": instrumented_s,
+            "ratio": instrumented_s / bare_s,
+            "target": "at most 1.10",
+        }
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(
+            f"{row['name']}: bare {row['bare_s'] * 1000:.2f} ms, with queryguard "
+            f"{row['instrumented_s'] * 1000:.2f} ms per request, "
+            f"ratio {row['ratio']:.3f} (target: {row['target']})"
+        )

@@ -1,0 +1,14 @@
+"""queryguard for Django: capture each request's SQL, name the relation behind an N+1, and show the fix.
+
+Add ``"queryguard_django"`` to ``INSTALLED_APPS`` and
+``"queryguard_django.middleware.QueryGuardMiddleware"`` to ``MIDDLEWARE``; settings go in ``QUERYGUARD``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from queryguard import _callsite
+
+# This package's frames are never the user's call site.
+_callsite.add_library_path(os.path.dirname(os.path.abspath(__file__)))

@@ -1,0 +1,312 @@
+"""Frame hooks on Django's own functions: they name the relation whose access ran a statement.
+
+Nothing of Django is patched. While a statement is recorded, queryguard walks the stack; for frames running
+one of the functions below it calls our hook, which reads the frame's locals (the descriptor and the
+instance, the queryset) and fills ``event.relation`` (``"Book.author"``), ``relation_kind`` and
+``relation_path`` (the lookup for ``select_related``/``prefetch_related``). Hooks run innermost frame first;
+a hook only overrides what an inner one found when it knows more (a descriptor knows more than the queryset
+it built). Hooks on querysets only note the queryset: :func:`infer` reads its relation after the walk, when
+no descriptor answered, so the common case (a descriptor) never pays for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from types import CodeType, FrameType
+from typing import Any
+
+from queryguard._callsite import register_frame_hook
+from queryguard._events import QueryEvent
+
+from . import _sites, _state
+from ._introspect import Link, filter_relation, find_link, manager_relation
+
+Hook = Callable[[FrameType, Any], "str | None"]
+FILTER, QUERYSET, DESCRIPTOR, DEFERRED = 1, 2, 3, 4  # how much a hook knows, weakest first
+_NOT_NESTED = frozenset({"count", "exists", "deferred", "get"})
+_local = _state._local
+_prefetch_callers: set[CodeType] = set()
+_to_one_prefetchers: tuple[type, ...] = ()
+_MAX_GET_RESULTS = 21
+_ORIGIN = _state.ORIGIN_ATTRIBUTE
+#: Whether the core's QueryEvent can carry the root model of a nested lookup (see the report).
+_HAS_ROOT = "relation_root" in getattr(QueryEvent, "__slots__", ())
+
+
+class Facts:
+    """What a hook sets for one relation seen from one model (cached: no formatting per statement)."""
+
+    __slots__ = ("kind", "link", "name", "nests", "own_origin", "path")
+
+    def __init__(self, owner: str, link: Link, kind: str) -> None:
+        self.link = link
+        self.kind = kind
+        self.name = f"{owner}.{link.accessor}"
+        self.path = link.query_name if kind in ("count", "exists") else link.accessor
+        self.nests = kind not in _NOT_NESTED
+        self.own_origin: _state.Origin = (owner, link.accessor, link.to_many)
+
+
+_facts: dict[tuple[Any, ...], Facts] = {}
+_get_names: dict[str, str] = {}
+
+
+def facts_for(owner: str, link: Link, kind: str | None = None) -> Facts:
+    """The cached :class:`Facts` of ``link`` seen from the model named ``owner``."""
+    key = (owner, link, kind)
+    found = _facts.get(key)
+    if found is None:
+        found = _facts[key] = Facts(owner, link, kind or link.kind)
+    return found
+
+
+def _walk(event: Any) -> _state.Walk | None:
+    walk = _local.walk
+    return walk if walk is not None and walk.event is event else _state.current(event)
+
+
+def apply(walk: _state.Walk, event: Any, level: int, facts: Facts, parent: Any = None) -> None:
+    """Name the relation of ``event`` unless an inner hook already knew at least as much."""
+    if level <= walk.level:
+        return
+    walk.level = level
+    event.relation = facts.name
+    event.relation_kind = facts.kind
+    event.relation_path = facts.path
+    root = None
+    if parent is not None:
+        above: _state.Origin | None = getattr(getattr(parent, "_state", None), _ORIGIN, None)
+        if above is None:
+            walk.tag = facts.own_origin
+        else:
+            link = facts.link
+            origin = walk.tag = (above[0], f"{above[1]}__{link.accessor}", above[2] or link.to_many)
+            # select_related() cannot cross a to-many relation: then only the inner lookup is a valid fix.
+            if facts.nests and not (facts.kind == "many_to_one" and origin[2]):
+                event.relation_path, root = origin[1], origin[0]
+    if _HAS_ROOT:  # the model whose queryset takes the full lookup ("Author" for books__reviews)
+        event.relation_root = root
+
+
+def attribute(
+    walk: _state.Walk,
+    event: Any,
+    level: int,
+    owner: str,
+    link: Link,
+    *,
+    parent: Any = None,
+    kind: str | None = None,
+) -> None:
+    """:func:`apply` for a relation found at run time (querysets, managers)."""
+    if level > walk.level:
+        apply(walk, event, level, facts_for(owner, link, kind), parent)
+
+
+def _forget(walk: _state.Walk, event: Any, level: int) -> None:
+    walk.level = level
+    event.relation = event.relation_kind = event.relation_path = None
+    if _HAS_ROOT:
+        event.relation_root = None
+
+
+def _from_queryset(walk: _state.Walk, event: Any, queryset: Any, kind: str | None) -> None:
+    found = manager_relation(queryset)
+    if found is not None:
+        parent, link = found
+        attribute(walk, event, QUERYSET, type(parent).__name__, link, parent=parent, kind=kind)
+        return
+    named = filter_relation(queryset)
+    if named is not None:
+        attribute(walk, event, FILTER, named[0], named[1], kind=kind)
+
+
+def infer(walk: _state.Walk, event: Any) -> None:
+    """After the walk: what the evaluated queryset tells, unless an outer hook knew more."""
+    if walk.level >= QUERYSET:
+        return
+    queryset = walk.queryset
+    if queryset is not None:
+        _from_queryset(walk, event, queryset, None)
+        query = queryset.query
+        is_get = query.high_mark == _MAX_GET_RESULTS and not query.low_mark  # how QuerySet.get() limits
+        if is_get and walk.level < QUERYSET and not queryset._hints:
+            _forget(walk, event, QUERYSET)
+            name = queryset.model.__name__
+            event.relation = _get_names.get(name) or _get_names.setdefault(name, f"{name}.get()")
+            event.relation_kind = "get"
+
+
+# -- querysets ----------------------------------------------------------------------------------------
+
+
+def _evaluation(frame: FrameType, event: Any) -> None:
+    # QuerySet._fetch_all() and ._iterator(): a frame with few locals (reading them costs per local).
+    walk = _local.walk
+    if walk is None or walk.event is not event:
+        walk = _state.current(event)
+        if walk is None:
+            return None
+    if walk.queryset is None:
+        queryset = frame.f_locals["self"]
+        if queryset._result_cache is None:  # filled: the statement is its prefetch's, run further in
+            walk.queryset = queryset
+    return None
+
+
+def _aggregate(frame: FrameType, event: Any) -> None:
+    walk = _walk(event)
+    if walk is not None and walk.level < QUERYSET:
+        _from_queryset(walk, event, frame.f_locals["self"], frame.f_code.co_name)
+    return None
+
+
+def _m2m_manager(frame: FrameType, event: Any) -> None:
+    # ManyRelatedManager.count()/exists() query the join table: only the manager knows the relation.
+    walk = _walk(event)
+    if walk is None:
+        return None
+    manager = frame.f_locals["self"]
+    parent = manager.instance
+    link = find_link(type(parent), manager.model, tables=frozenset({manager.through._meta.db_table}))
+    if link is not None:
+        kind = frame.f_code.co_name
+        attribute(walk, event, DESCRIPTOR, type(parent).__name__, link, parent=parent, kind=kind)
+    return None
+
+
+# -- descriptors ---------------------------------------------------------------------------------------
+
+
+_descriptor_facts: dict[tuple[Any, type], Facts] = {}
+
+
+def _descriptor(frame: FrameType, event: Any, build: Callable[[Any], Link], level: int, nests: bool) -> None:
+    walk = _local.walk
+    if walk is None or walk.event is not event:
+        walk = _state.current(event)
+        if walk is None:
+            return None
+    if walk.level >= level:
+        return None
+    local = frame.f_locals
+    descriptor, instance = local["self"], local["instance"]
+    key = (descriptor, type(instance))
+    facts = _descriptor_facts.get(key)
+    if facts is None:
+        facts = _descriptor_facts[key] = facts_for(type(instance).__name__, build(descriptor))
+    apply(walk, event, level, facts, instance if nests else None)
+    return None
+
+
+def _forward_link(descriptor: Any) -> Link:
+    name = descriptor.field.name
+    return Link(name, name, "many_to_one", False, None)
+
+
+def _reverse_one_link(descriptor: Any) -> Link:
+    related = descriptor.related
+    return Link(
+        related.get_accessor_name(), related.field.related_query_name(), "one_to_one_reverse", False, None
+    )
+
+
+def _generic_link(descriptor: Any) -> Link:
+    return Link(descriptor.name, descriptor.name, "generic", False, None)
+
+
+def _deferred_link(descriptor: Any) -> Link:
+    name = descriptor.field.name
+    return Link(name, name, "deferred", False, None)
+
+
+def _forward(frame: FrameType, event: Any) -> None:
+    return _descriptor(frame, event, _forward_link, DESCRIPTOR, True)
+
+
+def _reverse_one(frame: FrameType, event: Any) -> None:
+    return _descriptor(frame, event, _reverse_one_link, DESCRIPTOR, True)
+
+
+def _generic_foreign_key(frame: FrameType, event: Any) -> None:
+    return _descriptor(frame, event, _generic_link, DESCRIPTOR, True)
+
+
+def _deferred(frame: FrameType, event: Any) -> None:
+    return _descriptor(frame, event, _deferred_link, DEFERRED, False)
+
+
+def _refresh(frame: FrameType, event: Any) -> None:
+    # An explicit refresh_from_db() is no relation; a deferred field's load (an outer frame) still is.
+    walk = _walk(event)
+    if walk is not None and walk.level < DESCRIPTOR:
+        _forget(walk, event, DESCRIPTOR)
+    return None
+
+
+def _prefetch(frame: FrameType, event: Any) -> None:
+    walk = _walk(event)
+    if walk is None or walk.level >= DESCRIPTOR:
+        return None
+    local = frame.f_locals
+    parent, prefetcher, lookup = local["instances"][0], local["prefetcher"], local["lookup"]
+    through = lookup.prefetch_through.split("__")[local["level"]]
+    to_many = not isinstance(prefetcher, _to_one_prefetchers)
+    walk.tag = _state.extend(parent, through, to_many)
+    caller = frame.f_back.f_back if frame.f_back is not None else None
+    if caller is not None and caller.f_code in _prefetch_callers:
+        _forget(walk, event, DESCRIPTOR)  # the queryset's own prefetch_related(): the fix, not a problem
+        return None
+    walk.level = DESCRIPTOR
+    event.relation, event.relation_kind = f"{type(parent).__name__}.{through}", "prefetch_objects"
+    event.relation_path = lookup.prefetch_through
+    return None
+
+
+# -- installation ----------------------------------------------------------------------------------------
+
+
+def _nested_codes(code: CodeType, names: frozenset[str], parent: str) -> Iterator[CodeType]:
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            if const.co_name in names and code.co_name == parent:
+                yield const
+            yield from _nested_codes(const, names, parent)
+
+
+def install() -> None:
+    """Register the hooks on Django's functions (once, from ``AppConfig.ready``)."""
+    global _to_one_prefetchers, _MAX_GET_RESULTS
+    from django.apps import apps
+    from django.db.models import Model, query
+    from django.db.models.fields import related_descriptors as rd
+    from django.db.models.query_utils import DeferredAttribute
+
+    hooks: dict[Any, Hook] = {
+        query.QuerySet._fetch_all: _evaluation,
+        query.QuerySet._iterator: _evaluation,  # type: ignore[attr-defined]
+        query.QuerySet.count: _aggregate,
+        query.QuerySet.exists: _aggregate,
+        rd.ForwardManyToOneDescriptor.get_object: _forward,
+        rd.ForwardOneToOneDescriptor.get_object: _forward,
+        rd.ReverseOneToOneDescriptor.__get__: _reverse_one,
+        DeferredAttribute.__get__: _deferred,
+        Model.refresh_from_db: _refresh,
+        query.prefetch_one_level: _prefetch,  # type: ignore[attr-defined]
+    }
+    to_one: list[type] = [rd.ForwardManyToOneDescriptor, rd.ReverseOneToOneDescriptor]
+    if apps.is_installed("django.contrib.contenttypes"):
+        from django.contrib.contenttypes.fields import GenericForeignKey
+
+        hooks[GenericForeignKey.__get__] = _generic_foreign_key
+        to_one.append(GenericForeignKey)
+    for function, hook in hooks.items():
+        register_frame_hook(function.__code__, hook)
+    factory = rd.create_forward_many_to_many_manager.__code__
+    for code in _nested_codes(factory, frozenset({"count", "exists"}), "ManyRelatedManager"):
+        register_frame_hook(code, _m2m_manager)
+    callers: list[Any] = [query.QuerySet, query.RawQuerySet]
+    _prefetch_callers.update(queryset_class._prefetch_related_objects.__code__ for queryset_class in callers)
+    _to_one_prefetchers = tuple(to_one)
+    _MAX_GET_RESULTS = query.MAX_GET_RESULTS
+    _sites.install()

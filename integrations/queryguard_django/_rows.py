@@ -1,0 +1,52 @@
+"""Rows of a SELECT, counted from the queryset Django filled; and the origins of the instances it built.
+
+SQLite reports ``rowcount == -1`` for a SELECT, yet the N+1 detector needs the row count of the statement
+whose rows a loop walks (to name the parent query). The statement's queryset is *pending* until the next
+statement of the same thread is recorded (or the request ends): by then Django has filled its result cache,
+whose length is the row count, and whose instances receive the origin their relation gives them (see
+:mod:`queryguard_django._state`). No signal, no per-instance cost.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from queryguard._events import QueryEvent
+from queryguard._guard import internal_error
+
+from . import _state
+
+
+class _Local(threading.local):
+    pending: tuple[QueryEvent, Any, _state.Origin | None] | None = None
+
+
+_local = _Local()
+
+
+def track(event: QueryEvent, walk: _state.Walk) -> None:
+    """Make ``event`` the pending statement of this thread when its result cache can tell more."""
+    queryset = walk.queryset
+    if queryset is not None and (event.rowcount < 0 or walk.tag is not None):
+        _local.pending = (event, queryset, walk.tag)
+
+
+def resolve() -> None:
+    """Complete the pending statement of this thread from its filled result cache, and forget it."""
+    pending = _local.pending
+    if pending is None:
+        return
+    _local.pending = None
+    event, queryset, tag = pending
+    try:
+        rows = queryset._result_cache
+        if rows is None:  # .iterator(), or not evaluated: nothing to learn
+            return
+        if event.rowcount < 0:
+            event.rowcount = len(rows)
+        if tag is not None:
+            for instance in rows:
+                _state.tag(instance, tag)
+    except Exception as exc:
+        internal_error("counting rows", exc)

@@ -1,0 +1,146 @@
+"""``QueryGuardMiddleware``: one capture per request, under WSGI and ASGI, for sync and async views.
+
+The capture covers what runs inside the middleware while the response is produced: the middleware below it,
+the view, the templates it renders (``TemplateResponse`` included) and the ORM's ``sync_to_async`` threads.
+A streaming response's body is produced later, while the server sends it: statements its iterator runs are
+not part of the request's capture, and the middleware never consumes the stream.
+
+When the capture ends its findings go to the configured action (``ACTION``: log, warn, raise or none);
+EXPLAIN runs off the request path. Nothing else about the response, the exception or the transaction changes;
+the ``Server-Timing`` and ``X-QueryGuard-*`` headers are added only when enabled and the client is allowed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import NoReverseMatch, reverse
+
+from queryguard import Capture, QueryGuardViolation
+from queryguard._guard import internal_error
+
+from . import _ring, _sites, _state, conf
+
+GetResponse = Callable[[HttpRequest], Any]
+APP_NAME = "queryguard_django"
+
+
+class QueryGuardMiddleware:
+    """Capture the statements of each request and act on their findings."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        cap = _start(request)
+        if cap is None:
+            return self.get_response(request)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            _finish(cap, request, None)
+            raise
+        return _finish(cap, request, response)
+
+    async def __acall__(self, request: HttpRequest) -> Any:
+        get_response: Callable[[HttpRequest], Awaitable[Any]] = self.get_response
+        cap = _start(request)
+        if cap is None:
+            return await get_response(request)
+        awaited = get_response(request)
+        token = _sites.request_coroutine.set(_weak(awaited))
+        try:
+            response = await awaited
+        except BaseException:
+            _finish(cap, request, None)
+            raise
+        finally:
+            _sites.request_coroutine.reset(token)
+        return _finish(cap, request, response)
+
+
+def _weak(awaitable: object) -> weakref.ref[Any] | None:
+    try:
+        return weakref.ref(awaitable)
+    except TypeError:  # not a coroutine: the async call sites are then searched among the loop's tasks
+        return None
+
+
+def _start(request: HttpRequest) -> Capture | None:
+    if _state.auditing.get():  # queryguard_audit captures the request itself
+        return None
+    try:
+        return Capture(conf.get().config, name=f"{request.method} {request.path}").start()
+    except Exception as exc:
+        internal_error("QueryGuardMiddleware", exc)
+        return None
+
+
+def _finish(cap: Capture, request: HttpRequest, response: HttpResponseBase | None) -> Any:
+    if _is_report_page(request):
+        cap.stop(act=False)
+        return response
+    violation: QueryGuardViolation | None = None
+    try:
+        cap.stop(act=response is not None or cap.config.action != "raise", background=True)
+    except QueryGuardViolation as exc:  # the "raise" action: the one thing allowed to reach the app
+        violation = exc
+    except Exception as exc:
+        internal_error("QueryGuardMiddleware", exc)
+    _publish(cap, request, response)
+    if violation is not None:
+        raise violation
+    return response
+
+
+def _is_report_page(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return match is not None and APP_NAME in match.app_names
+
+
+def _publish(cap: Capture, request: HttpRequest, response: HttpResponseBase | None) -> None:
+    """Keep the capture for the report page and add the headers, where enabled and allowed."""
+    try:
+        settings = conf.get()
+        entry = None
+        if settings.page_enabled():
+            status = response.status_code if response is not None else None
+            method = request.method or ""
+            entry = _ring.add(cap, method=method, path=request.path, status=status, size=settings.ring_size)
+        if response is None:
+            return
+        full = settings.headers_enabled()
+        if (full or cap.config.server_timing) and settings.client_allowed(request):
+            _add_headers(response, cap, entry if full else None, full=full)
+    except Exception as exc:
+        internal_error("QueryGuardMiddleware headers", exc)
+
+
+def _add_headers(response: HttpResponseBase, cap: Capture, entry: _ring.Entry | None, *, full: bool) -> None:
+    findings = cap.findings
+    timing = f'queryguard;dur={cap.db_time_ms:.1f};desc="{cap.query_count} queries, {len(findings)} findings"'
+    previous = response.headers.get("Server-Timing")
+    response.headers["Server-Timing"] = f"{previous}, {timing}" if previous else timing
+    if not full:
+        return
+    kinds: dict[str, int] = {}
+    for finding in findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    detail = ", ".join(f"{kind}={count}" for kind, count in kinds.items())
+    response.headers["X-QueryGuard-Findings"] = f"{len(findings)}; {detail}" if detail else "0"
+    if entry is not None:
+        with contextlib.suppress(NoReverseMatch):  # the report page's URLs may not be included
+            response.headers["X-QueryGuard-Report"] = reverse(f"{APP_NAME}:detail", args=[entry.id])

@@ -1,0 +1,111 @@
+"""The dev report page: recent requests and their findings, only for allowed clients, never running SQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client, override_settings
+
+import queryguard
+
+from ._data import seed
+
+PAGE = "/__queryguard__/"
+
+
+@pytest.fixture
+def debug() -> Iterator[None]:
+    """DEBUG on (the page's default switch), findings not logged."""
+    with override_settings(DEBUG=True, QUERYGUARD={"ACTION": "none", "EXPLAIN": False}):
+        yield
+
+
+@pytest.mark.django_db
+def test_lists_recent_requests_newest_first_with_their_findings(debug: None) -> None:
+    """Each request is a row with its method, path, status, queries and finding kinds."""
+    seed()
+    client = Client()
+    client.get("/clean/")
+    client.get("/books/3/")
+    page = client.get(PAGE).content.decode()
+    assert page.index("GET /books/3/") < page.index("GET /clean/")
+    assert "N+1 &times;1" in page
+    assert f"GET {PAGE}" not in page, "the page's own requests are not listed"
+    client.get(PAGE)
+    assert f"GET {PAGE}" not in client.get(PAGE).content.decode()
+
+
+@pytest.mark.django_db
+def test_detail_shows_findings_and_statements(debug: None) -> None:
+    """A request's report: the finding with its fix, every statement; also as JSON."""
+    seed()
+    client = Client()
+    link = client.get("/books/3/").headers["X-QueryGuard-Report"]
+    html = client.get(link).content.decode()
+    assert "Book.author" in html and "select_related(&quot;author&quot;)" in html
+    data = json.loads(client.get(link.rstrip("/") + ".json").content)
+    (unit,) = data["units"]
+    assert unit["unit"] == "GET /books/3/" and len(unit["statements"]) == 4
+    assert unit["findings"][0]["relation"] == "Book.author"
+
+
+@pytest.mark.django_db
+def test_off_without_debug_and_for_other_clients() -> None:
+    """DEBUG off, or a client outside INTERNAL_IPS: the page does not exist (404)."""
+    with override_settings(DEBUG=False):
+        assert Client().get(PAGE).status_code == 404
+    with override_settings(DEBUG=True):
+        assert Client(REMOTE_ADDR="192.0.2.7").get(PAGE).status_code == 404
+        assert Client().get(PAGE).status_code == 200
+    with override_settings(DEBUG=False, QUERYGUARD={"REPORT_PAGE": True}):
+        assert Client().get(PAGE).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_page_runs_no_sql(debug: None) -> None:
+    """Rendering the list and a report reads memory only."""
+    seed()
+    client = Client()
+    link = client.get("/books/3/").headers["X-QueryGuard-Report"]
+    with queryguard.capture(action="none") as cap:
+        assert client.get(PAGE).status_code == 200
+        assert client.get(link).status_code == 200
+    assert cap.query_count == 0
+
+
+@pytest.mark.django_db
+def test_everything_is_escaped(debug: None) -> None:
+    """A request path with markup is shown as text."""
+    client = Client()
+    client.get("/<script>alert(1)</script>/")
+    page = client.get(PAGE).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("show", [False, True])
+def test_parameter_values_only_with_show_params(show: bool) -> None:
+    """The text a user searched for appears only when SHOW_PARAMS is on."""
+    with override_settings(DEBUG=True, QUERYGUARD={"ACTION": "none", "EXPLAIN": False, "SHOW_PARAMS": show}):
+        client = Client()
+        link = client.get("/search/", {"q": "needle-7f3a"}).headers["X-QueryGuard-Report"]
+        html = client.get(link).content.decode()
+        raw = client.get(link.rstrip("/") + ".json").content.decode()
+        listing = client.get(PAGE).content.decode()
+    assert "duplicate" in html
+    assert ("needle-7f3a" in html) is show and ("needle-7f3a" in raw) is show
+    assert "needle-7f3a" not in listing
+
+
+@pytest.mark.django_db
+def test_the_ring_keeps_the_last_ring_size_requests() -> None:
+    """RING_SIZE bounds the memory: older requests are dropped, and their links answer 404."""
+    with override_settings(DEBUG=True, QUERYGUARD={"ACTION": "none", "RING_SIZE": 2}):
+        client = Client()
+        links = [client.get(f"/books/{n}/").headers["X-QueryGuard-Report"] for n in (3, 4, 5)]
+        assert [client.get(link).status_code for link in links] == [404, 200, 200]
+        page = client.get(PAGE).content.decode()
+    assert "GET /books/3/" not in page and "GET /books/5/" in page
