@@ -22,6 +22,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src integrations tests benchmarks example_projects
+	$(BIN)/ruff format --check src integrations tests benchmarks example_projects
 	$(BIN)/mypy
 
 clean:
