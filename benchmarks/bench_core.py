@@ -198,6 +198,7 @@ def run() -> list[dict[str, Any]]:
     return [
         record_cost(),
         fingerprint_distinct(),
+        fingerprint_distinct_texts_shared_shapes(),
         fingerprint_repeated(),
         fingerprint_huge(),
         million_events_memory(),

@@ -42,7 +42,11 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     seeded = seed.run()
     what = "created and seeded" if seeded else "already seeded"
-    print(f"bookshop database {what} ({HERE.name}/bookshop.sqlite3, {time.perf_counter() - started:.1f} s)")
+    from django.db import connection
+
+    where = connection.settings_dict["NAME"]
+    where = os.path.relpath(where, HERE.parent) if connection.vendor == "sqlite" else f"{connection.vendor}: {where}"
+    print(f"bookshop database {what} ({where}, {time.perf_counter() - started:.1f} s)")
     print(f"auditing {len(URLS)} pages with: python manage.py queryguard_audit {' '.join(URLS)}\n")
     try:
         call_command("queryguard_audit", *URLS, report=REPORT)

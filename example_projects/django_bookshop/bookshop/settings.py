@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,7 +32,25 @@ TEMPLATES = [
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "bookshop.sqlite3"}}
+# SQLite next to this file by default. BOOKSHOP_SQLITE moves the file; BOOKSHOP_POSTGRES=<database name> runs
+# the shop on the local PostgreSQL server instead (user postgres on 127.0.0.1, as in the test suite).
+if os.environ.get("BOOKSHOP_POSTGRES"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ["BOOKSHOP_POSTGRES"],
+            "USER": os.environ.get("BOOKSHOP_POSTGRES_USER", "postgres"),
+            "HOST": os.environ.get("BOOKSHOP_POSTGRES_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("BOOKSHOP_POSTGRES_PORT", "5432"),
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("BOOKSHOP_SQLITE") or BASE_DIR / "bookshop.sqlite3",
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 STATIC_URL = "static/"

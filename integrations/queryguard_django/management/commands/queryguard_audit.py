@@ -61,15 +61,23 @@ class Command(BaseCommand):
         token = _state.auditing.set(True)
         try:
             with override_settings(ALLOWED_HOSTS=hosts):
-                cap = Capture(config, name=f"GET {url}")
+                cap = Capture(config, name=f"GET {_redacted(url)}")
                 with cap:
                     response = client.get(url)
         finally:
             _state.auditing.reset(token)
         if response.status_code >= 400:
             self.stderr.write(f"GET {url} answered {response.status_code}")
-        cap.name = f"GET {url} ({response.status_code})"
+        cap.name = f"GET {_redacted(url)} ({response.status_code})"
         return cap
+
+
+def _redacted(url: str) -> str:
+    """The URL with its query values replaced by ``?``: reports carry no parameter values by default."""
+    path, _, query = url.partition("?")
+    if not query:
+        return path
+    return path + "?" + "&".join(f"{part.partition('=')[0]}=?" for part in query.split("&"))
 
 
 def _tty(stream: Any) -> bool:

@@ -1,0 +1,89 @@
+"""The bookshop demo end to end: every planted mistake is found, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import POSTGRES
+
+DEMO = Path(__file__).resolve().parents[2] / "example_projects" / "django_bookshop" / "demo.py"
+
+
+def run_demo(tmp_path: Path, **env: str) -> tuple[str, dict[str, Any]]:
+    """Run ``demo.py`` in a fresh process from ``tmp_path``; return its output and a JSON report of the pages."""
+    environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "bookshop.settings", **env}
+    result = subprocess.run(
+        [sys.executable, str(DEMO)], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    audit = subprocess.run(
+        [sys.executable, str(DEMO.parent / "manage.py"), "queryguard_audit", "/reviews/?by=Ada+O.",
+         "--report", str(tmp_path / "reader.json")],
+        cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert audit.returncode == 1, audit.stdout + audit.stderr  # findings at "warning": CI would fail
+    return result.stdout, json.loads((tmp_path / "reader.json").read_text())
+
+
+EXPECTED_LINES = [
+    'fix: add .select_related("author") to the queryset that loads Book',
+    'fix: add .prefetch_related("books") to the queryset that loads Author',
+    'fix: add .prefetch_related("books__reviews") to the queryset that loads Author',
+    'fix: add .prefetch_related("tags") to the queryset that loads Book',
+    "duplicate [warning] the same SELECT on shop_review ran 2 times",
+    "write loop [warning] 10 single-row UPDATEs into shop_book",
+    "fix: use Model.objects.bulk_update(objs, fields) or one queryset .update(...)",
+    "SELECT * [info] SELECT * from shop_tag",
+]
+INDEX = 'models.Index(fields=["reviewer"], name="shop_review_reviewer_idx") to Review.Meta.indexes'
+
+
+def check(output: str, report: dict[str, Any]) -> None:
+    """Every planted mistake is in the output, and the slow filter names the index to add."""
+    for line in EXPECTED_LINES:
+        assert line in output
+    findings = {f["kind"]: f for f in report["units"][0]["findings"]}
+    assert {"slow_query", "full_scan"} <= set(findings)
+    assert INDEX in findings["full_scan"]["suggestion"]
+    assert INDEX in findings["slow_query"]["suggestion"]
+    assert findings["full_scan"]["table"] == "shop_review"
+    assert "Ada" not in json.dumps(report)  # the filter's value is redacted everywhere
+
+
+def test_bookshop_demo_on_sqlite(tmp_path: Path) -> None:
+    """`make demo` on SQLite: forward, reverse and nested N+1, duplicate, write loop, SELECT *, slow scan."""
+    output, report = run_demo(tmp_path, BOOKSHOP_SQLITE=str(tmp_path / "bookshop.sqlite3"))
+    check(output, report)
+    assert (tmp_path / "queryguard-report.html").stat().st_size > 10_000
+
+
+@pytest.fixture
+def bookshop_database(postgres_params: dict[str, object]) -> str:
+    """A fresh PostgreSQL database for the bookshop, dropped afterwards."""
+    import psycopg
+
+    name = "queryguard_bookshop"
+    params = {**postgres_params, "autocommit": True}
+    with psycopg.connect(**params) as conn:  # type: ignore[arg-type]
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    yield name  # type: ignore[misc]
+    with psycopg.connect(**params) as conn:  # type: ignore[arg-type]
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_bookshop_demo_on_postgres(tmp_path: Path, bookshop_database: str) -> None:
+    """The same demo on PostgreSQL: the Seq Scan on shop_review names the same models.Index."""
+    output, report = run_demo(
+        tmp_path, BOOKSHOP_POSTGRES=bookshop_database, BOOKSHOP_POSTGRES_HOST=str(POSTGRES["host"])
+    )
+    assert "postgresql: queryguard_bookshop" in output
+    check(output, report)
+    assert "Seq Scan" in report["units"][0]["findings"][0]["message"] + json.dumps(report)
