@@ -45,7 +45,10 @@ def main() -> int:
     from django.db import connection
 
     where = connection.settings_dict["NAME"]
-    where = os.path.relpath(where, HERE.parent) if connection.vendor == "sqlite" else f"{connection.vendor}: {where}"
+    if connection.vendor == "sqlite":
+        where = os.path.relpath(where, HERE.parent)
+    else:
+        where = f"{connection.vendor}: {where}"
     print(f"bookshop database {what} ({where}, {time.perf_counter() - started:.1f} s)")
     print(f"auditing {len(URLS)} pages with: python manage.py queryguard_audit {' '.join(URLS)}\n")
     try:

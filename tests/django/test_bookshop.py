@@ -17,7 +17,7 @@ DEMO = Path(__file__).resolve().parents[2] / "example_projects" / "django_booksh
 
 
 def run_demo(tmp_path: Path, **env: str) -> tuple[str, dict[str, Any]]:
-    """Run ``demo.py`` in a fresh process from ``tmp_path``; return its output and a JSON report of the pages."""
+    """Run ``demo.py`` in a new process from ``tmp_path``: its output, and a JSON report of the slow page."""
     environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "bookshop.settings", **env}
     result = subprocess.run(
         [sys.executable, str(DEMO)], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=300
