@@ -11,8 +11,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	@touch $(STAMP)
 
-test: $(STAMP)
+# The SQLAlchemy integration is also tested against the 2.0 series, in a second environment.
+SA20 := .venv-sqlalchemy20
+SA20_STAMP := $(SA20)/.installed-stamp
+
+$(SA20_STAMP): pyproject.toml
+	@test -x $(SA20)/bin/python || $(PYTHON) -m venv $(SA20)
+	$(SA20)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" "sqlalchemy[asyncio]>=2.0,<2.1"
+	@touch $(SA20_STAMP)
+
+test: $(STAMP) $(SA20_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(SA20)/bin/python -c "import sqlalchemy; print('SQLAlchemy', sqlalchemy.__version__)"
+	$(SA20)/bin/python -m pytest tests/sqlalchemy -q $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python example_projects/django_bookshop/demo.py
@@ -26,4 +37,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(SA20) build *.egg-info src/*.egg-info
