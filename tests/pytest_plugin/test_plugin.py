@@ -59,7 +59,6 @@ def test_options_are_documented(pytester: pytest.Pytester, run: Run) -> None:
 
 def test_async_test_body_is_captured(pytester: pytest.Pytester, run: Run) -> None:
     """An asyncio test's body is captured, and a synchronous call on its loop is a blocking query."""
-    pytest.importorskip("pytest_asyncio", reason="pytest-asyncio is not installed")
     write(
         pytester,
         {

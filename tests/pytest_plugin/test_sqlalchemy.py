@@ -7,8 +7,6 @@ import pytest
 from ._projects import SQLALCHEMY_PROJECT
 from .conftest import Run, write
 
-pytest.importorskip("sqlalchemy", reason="SQLAlchemy is not installed")
-
 TESTS = {
     "test_shop.py": """
         import pytest
@@ -47,7 +45,6 @@ def sqlalchemy_project(
 ) -> pytest.Pytester:
     """A SQLAlchemy project whose session fixture rolls back everything, on SQLite or PostgreSQL."""
     if request.param == "postgres":
-        pytest.importorskip("psycopg", reason="psycopg is not installed")
         params = request.getfixturevalue("postgres_params")
         url = f"postgresql+psycopg://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
         monkeypatch.setenv("QG_TEST_URL", url)
@@ -103,9 +100,6 @@ def test_with_the_sqlalchemy_integration(
     sqlalchemy_project: pytest.Pytester, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Recorded by ``queryguard_sqlalchemy``, the failure names the relation's fix in SQLAlchemy's words."""
-    pytest.importorskip(
-        "queryguard_sqlalchemy._instrument", reason="the SQLAlchemy integration is not importable"
-    )
     monkeypatch.setenv("QG_TEST_RECORDER", "queryguard_sqlalchemy")
     result = run("-k", "test_list and not scales")
     result.assert_outcomes(passed=1, failed=1)
