@@ -6,6 +6,9 @@ FROM and the joins). Any other text is tokenised by one ``findall``. The shape i
 pattern whose alternatives all start with a literal, for the few keywords the analysis needs. All of it is
 linear in the length of the statement: no pattern offers two ways through the same text where a later
 failure could make the engine try them all.
+
+A new shape pays only for its text, its fingerprint and its kind: the scan runs when a detector first asks
+for another fact, once per shape, so statements that are only grouped by fingerprint never pay for it.
 """
 
 from __future__ import annotations
@@ -30,22 +33,65 @@ _MEMO_SIZE: Final = 20_000
 _MAX_INT_DIGITS: Final = 18
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
 class Statement:
-    """What queryguard knows about one SQL text, whatever its parameters."""
+    """What queryguard knows about one SQL text, whatever its parameters (read-only).
+
+    The shape, fingerprint and kind are known at once; the other facts about the shape are worked out on
+    first use and then shared by every statement of that shape: most statements are only grouped by
+    fingerprint, and a fresh shape's scan would otherwise double the cost of analysing it.
+    """
+
+    __slots__ = ("_facts", "_rows", "fingerprint", "in_list_max", "kind", "offset", "shape")
 
     shape: str
     fingerprint: str
     kind: str
-    tables: tuple[str, ...]
-    select_star: bool
-    values_rows: int
     in_list_max: int
-    has_limit: bool
     offset: int | None
-    writes: bool
-    locking: bool
-    volatile_calls: bool
+
+    def __init__(self, facts: _ShapeFacts, rows: int, in_list_max: int, offset: int | None) -> None:
+        self.shape = facts.shape
+        self.fingerprint = facts.fingerprint
+        self.kind = facts.kind
+        self._facts = facts
+        self._rows = rows
+        self.in_list_max = in_list_max
+        self.offset = offset
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables named, in order of appearance, without CTE names."""
+        return self._facts.scanned()[0]
+
+    @property
+    def select_star(self) -> bool:
+        """Whether a select list holds ``*`` or ``name.*`` (outside EXISTS)."""
+        return self._facts.scanned()[1]
+
+    @property
+    def values_rows(self) -> int:
+        """The rows of the first VALUES list of an INSERT; 0 for any other kind."""
+        return self._rows if self.kind == "insert" else 0
+
+    @property
+    def has_limit(self) -> bool:
+        """Whether the statement has a LIMIT, FETCH or TOP."""
+        return self._facts.scanned()[2]
+
+    @property
+    def writes(self) -> bool:
+        """Whether the statement (or any part of it) writes."""
+        return self._facts.scanned()[3]
+
+    @property
+    def locking(self) -> bool:
+        """Whether the statement takes row or table locks (FOR UPDATE, LOCK IN SHARE MODE, LOCK TABLE)."""
+        return self._facts.scanned()[4]
+
+    @property
+    def volatile_calls(self) -> bool:
+        """Whether the statement calls a sequence, advisory-lock, sleep or dblink function."""
+        return self._facts.scanned()[5]
 
     @property
     def read_only(self) -> bool:
@@ -58,6 +104,36 @@ class Statement:
         if self.kind == "insert":
             return self.values_rows <= 1 and _INSERT_SELECT_RE.search(self.shape) is None
         return self.kind in ("update", "delete")
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Statement):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return "Statement(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS) + ")"
+
+
+_FIELDS: Final = (
+    "shape",
+    "fingerprint",
+    "kind",
+    "tables",
+    "select_star",
+    "values_rows",
+    "in_list_max",
+    "has_limit",
+    "offset",
+    "writes",
+    "locking",
+    "volatile_calls",
+)
 
 
 # --- tokens ---------------------------------------------------------------------------------------------
@@ -175,8 +251,18 @@ class _Fallback(Exception):
     """A whitespace-separated chunk cuts through a quoted name: tokenise the whole text instead."""
 
 
+# A dotted or double-quoted name of plain ASCII parts, maybe in parentheses, maybe before a comma: its shape
+# text is the chunk unquoted and lower-cased, as _normal_name makes it, with nothing to respace.
+_PLAIN_PART: Final = r'(?:"[A-Za-z_]\w*"|[A-Za-z_]\w*)'
+_NAME_CHUNK_RE: Final = re.compile(rf'\(*(?:{_PLAIN_PART}(?:\.{_PLAIN_PART})+|"[A-Za-z_]\w*")\)*,?', re.ASCII)
+
+
 def _normal_chunk(chunk: str) -> str:
     """The shape text of a run of non-blank characters (no strings or comments in it)."""
+    if _NAME_CHUNK_RE.fullmatch(chunk):  # most often a new column: "t"."c", or (t.c); no tokeniser needed
+        result = chunk.replace('"', "").lower()
+        _remember(_CHUNKS, chunk, result)
+        return result
     number = chunk.strip("(),")
     if number.isdecimal():  # one item of a long list of numbers: (1, 2, 3)
         start = chunk.index(number)
@@ -258,7 +344,7 @@ def _head(head: str) -> tuple[str, int | None]:
         chunks = head.split()
         out = _chunk_texts(chunks)
         normal = _respace(" ".join(out))
-        known = (normal, _offset(head, normal, (chunks, out, None)))
+        known = (normal, _offset(head, normal, (chunks, out, None)) if _may_offset(normal) else None)
         if len(_HEADS) >= _HEADS_SIZE:
             _HEADS.clear()
         _HEADS[head] = known
@@ -273,7 +359,7 @@ def _shape(text: str) -> tuple[str, _Lexed, int, int]:
         shape = _IN_RE.sub(functools.partial(_collapse_in, counts), shape)
     if "VALUES (" in shape:
         shape = _VALUES_RE.sub(functools.partial(_collapse_values, counts), shape)
-    if shape[:1] in ("S", "R"):
+    if shape.startswith(("SAVEPOINT ", "RELEASE ", "ROLLBACK ")):  # not every SELECT: a match costs
         savepoint = _SAVEPOINT_RE.match(shape)
         if savepoint is not None:
             shape = savepoint.group(1) + " ?"
@@ -398,10 +484,11 @@ _LOCKS: Final = (" UPDATE", " NO KEY UPDATE", " SHARE", " KEY SHARE")
 _NOT_WRITE_UPDATE: Final = ("FOR ", "NO KEY ")
 _NOT_TABLE_UPDATE: Final = ("FOR ", "KEY ", "DO ", "ON ")
 _PLAIN, _CALL, _EXISTS = 0, 1, 2
-# fingerprint, kind, tables, select_star, has_limit, has an OFFSET, writes, locking, volatile_calls
-_Facts = tuple[str, str, tuple[str, ...], bool, bool, bool, bool, bool, bool]
+# tables, select_star, has_limit, writes, locking, volatile_calls
+_Scanned = tuple[tuple[str, ...], bool, bool, bool, bool, bool]
+_NOTHING: Final[_Scanned] = ((), False, False, False, False, False)
 # Many texts share a shape (IN lists of every length, a new savepoint name per atomic block).
-_SHAPE_FACTS: dict[str, _Facts] = {}
+_SHAPE_FACTS: dict[str, _ShapeFacts] = {}
 
 
 class _Scan:
@@ -531,58 +618,73 @@ def _fingerprint(shape: str) -> str:
     return hashlib.blake2b(shape.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
-def _facts(shape: str) -> _Facts:
-    """Everything about a shape that does not depend on the literals it was made from."""
-    facts = _SHAPE_FACTS.get(shape)
-    if facts is None:
-        kind = _kind(shape)
-        scan = _scan(shape, pending_kind=not kind)
-        kind = kind or scan.kind or "other"
-        tables = scan.tables
-        if tables and "WITH" in shape:
-            ctes = {name.replace('"', "").lower() for name in _CTE_RE.findall(shape)}
-            tables = [table for table in tables if table not in ctes]
-        facts = (
-            _fingerprint(shape),
-            kind,
-            tuple(tables),
-            scan.star,
-            scan.limit,
-            scan.offset,
-            scan.writes or kind in _WRITE_KINDS,
-            scan.locking,
-            _calls_volatile(shape),
-        )
-        if len(_SHAPE_FACTS) >= _CACHE_SIZE:
-            _SHAPE_FACTS.clear()
-        _SHAPE_FACTS[shape] = facts
+class _ShapeFacts:
+    """The facts of one shape: its fingerprint and kind at once, the scan's on first use (memoised)."""
+
+    __slots__ = ("_scanned", "fingerprint", "kind", "shape")
+
+    def __init__(self, shape: str, fingerprint: str, kind: str, scanned: _Scanned | None) -> None:
+        self.shape = shape
+        self.fingerprint = fingerprint
+        self.kind = kind
+        self._scanned = scanned
+
+    def scanned(self) -> _Scanned:
+        scanned = self._scanned
+        if scanned is None:  # two threads may both scan: they find the same facts
+            try:
+                scanned = _scan_facts(self.shape, self.kind, _scan(self.shape, pending_kind=False))
+            except Exception:  # never let an odd statement break the host application
+                scanned = _NOTHING
+            self._scanned = scanned
+        return scanned
+
+
+def _facts(shape: str) -> _ShapeFacts:
+    """The memoised facts of a shape. Only a WITH clause, which hides the kind, needs the scan at once."""
+    kind = _kind(shape)
+    scanned = None
+    if not kind:
+        scan = _scan(shape, pending_kind=True)
+        kind = scan.kind or "other"
+        scanned = _scan_facts(shape, kind, scan)
+    facts = _ShapeFacts(shape, _fingerprint(shape), kind, scanned)
+    if len(_SHAPE_FACTS) >= _CACHE_SIZE:
+        _SHAPE_FACTS.clear()
+    _SHAPE_FACTS[shape] = facts
     return facts
+
+
+def _scan_facts(shape: str, kind: str, scan: _Scan) -> _Scanned:
+    """Everything else about a shape that does not depend on the literals it was made from."""
+    tables = scan.tables
+    if tables and "WITH" in shape:
+        ctes = {name.replace('"', "").lower() for name in _CTE_RE.findall(shape)}
+        tables = [table for table in tables if table not in ctes]
+    writes = scan.writes or kind in _WRITE_KINDS
+    return (tuple(tables), scan.star, scan.limit, writes, scan.locking, _calls_volatile(shape))
+
+
+def _may_offset(shape: str) -> bool:
+    """Whether the scan would find an OFFSET or a MySQL ``LIMIT ?, ?``, without scanning.
+
+    Upper-case words in a shape are keywords, whole and never glued to a letter, so a substring test
+    finds exactly what the scan's patterns find.
+    """
+    return "OFFSET" in shape or "LIMIT ?, ?" in shape
 
 
 def _analyze_text(text: str) -> Statement:
     shape, lexed, in_max, rows = _shape(text)
-    fingerprint, kind, tables, star, limit, offset, writes, locking, volatile = _facts(shape)
-    return Statement(  # positional: this is the hot path
-        shape,
-        fingerprint,
-        kind,
-        tables,
-        star,
-        rows if kind == "insert" else 0,
-        in_max,
-        limit,
-        _offset(text, shape, lexed) if offset else None,
-        writes,
-        locking,
-        volatile,
-    )
+    facts = _SHAPE_FACTS.get(shape) or _facts(shape)
+    return Statement(facts, rows, in_max, _offset(text, shape, lexed) if _may_offset(shape) else None)
 
 
 def _analyze_safely(text: str) -> Statement:
     try:
         return _analyze_text(text)
     except Exception:  # never let an odd statement break the host application
-        return Statement(text, _fingerprint(text), "other", (), False, 0, 0, False, None, False, False, False)
+        return Statement(_ShapeFacts(text, _fingerprint(text), "other", _NOTHING), 0, 0, None)
 
 
 _cached = functools.lru_cache(maxsize=_CACHE_SIZE - _BIG_CACHE_SIZE)(_analyze_safely)

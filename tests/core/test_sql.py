@@ -346,6 +346,8 @@ def test_analyze_never_raises_and_is_deterministic(text: str) -> None:
     statement = _sql._analyze_text(text)
     assert statement == _sql._analyze_text(text)
     assert analyze(text).fingerprint == statement.fingerprint
+    # the lazy facts swallow errors: the scan itself must not raise
+    _sql._scan_facts(statement.shape, statement.kind, _sql._scan(statement.shape, pending_kind=False))
 
 
 COLUMNS = st.sampled_from(["a", "b", '"c"', "t.d"])
@@ -396,6 +398,44 @@ FRAGMENTS += ["]", "`", "=", "SELECT", "FROM", "WHERE ", "IN", "VALUES", "x(", "
 def test_chunk_and_token_paths_agree(text: str) -> None:
     """The blank-split fast paths and the tokeniser give the same shape to the same text."""
     assert analyze(text) == analyze("/* forces the tokeniser */ " + text)
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join))
+def test_offset_check_agrees_with_the_scan(text: str) -> None:
+    """The substring test that spares the scan finds an OFFSET exactly when the scan does."""
+    shape = analyze(text).shape
+    assert _sql._may_offset(shape) == _sql._scan(shape, pending_kind=not _sql._kind(shape)).offset
+
+
+NAMES = ['"T1"', '"t1"."C_2"', "t.c", "T.C", '"a"."b"."c"', "_x.y9", '"select"', 'u."v"', '"a b"', '"1a"']
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(NAMES), st.sampled_from([*FRAGMENTS, "(", ")", ",", " ", "),", "("])),
+        max_size=20,
+    ).map("".join)
+)
+def test_name_chunks_agree_with_the_tokeniser(text: str) -> None:
+    """Chunks made of quoted or dotted names take a shortcut that the tokeniser agrees with."""
+    assert analyze(text) == analyze("/* forces the tokeniser */ " + text)
+
+
+def test_statements_compare_by_every_fact() -> None:
+    """Facts worked out on first use still take part in equality, hashing and the repr."""
+    first, again = analyze("SELECT * FROM t LIMIT 5 OFFSET 10"), analyze("SELECT  * FROM t LIMIT 6 OFFSET 10")
+    assert first == again and hash(first) == hash(again) and first != analyze("SELECT * FROM t LIMIT 5")
+    assert first != analyze("SELECT * FROM t LIMIT 5 OFFSET 11") and first != first.shape
+    assert repr(first) == (
+        f"Statement(shape='SELECT * FROM t LIMIT ? OFFSET ?', fingerprint='{first.fingerprint}', "
+        "kind='select', tables=('t',), select_star=True, values_rows=0, in_list_max=0, has_limit=True, "
+        "offset=10, writes=False, locking=False, volatile_calls=False)"
+    )
+
+
+def test_fingerprints_are_stable_across_processes() -> None:
+    """A fingerprint is a digest of the shape, the same in every run and on every machine."""
+    assert analyze(BASE).fingerprint == "4ca1310a97005db2"  # blake2b, 8 bytes, of the shape
 
 
 BOOK = sa.Table(
