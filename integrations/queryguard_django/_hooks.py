@@ -13,7 +13,6 @@ connection (``SET`` on connect, feature probes) are not the user's and are left 
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -29,11 +28,11 @@ from queryguard._guard import internal_error
 from . import _relations, _rows, _sources, _state
 
 _perf_counter = time.perf_counter
-_getframe = sys._getframe
 _SKIP = 3  # _record <- execute_wrapper <- CursorWrapper._execute_with_wrappers <- CursorWrapper.execute
 _explainers = _sources._sources
 _rows_local = _rows._local
 _walk_local = _state._local
+_QUERYSET = _relations.QUERYSET
 #: Methods of database backends (and their features) that run SQL of their own to set a connection up.
 _SETUP_METHODS = frozenset(
     {
@@ -94,16 +93,19 @@ def _record(
         if _rows_local.pending is not None:
             _rows.resolve()  # the previous statement's instances exist now: their origins may name this one
         walk = _walk_local.walk = _state.Walk(event)
-        # Start above this module, _execute_with_wrappers and execute(): Django's, never the user's.
-        site = _callsite.capture(event, _getframe(_SKIP))
+        # Start above this module, _execute_with_wrappers and execute(): Django's, never the user's. The
+        # statements of a loop repeat their SQL and their frames: the walk is then repeated by depth.
+        site = _callsite.capture_repeated(hash(event.sql), event, _SKIP)
         if walk.setup:
             return
-        if walk.level < _relations.QUERYSET:
+        if walk.level < _QUERYSET:
             _relations.infer(walk, event)
         event._site = site if site is not None else ()
         record(event)
-        if walk.queryset is not None:
-            _rows.track(event, walk)
+        queryset = walk.queryset
+        if queryset is not None and (event.rowcount < 0 or walk.tag is not None):
+            # Pending until the result cache is filled: see _rows (its row count, its instances' origins).
+            _rows_local.pending = (event, queryset, walk.tag)
     except Exception as exc:
         internal_error("django execute wrapper", exc)
 

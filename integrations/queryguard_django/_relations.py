@@ -11,6 +11,7 @@ no descriptor answered, so the common case (a descriptor) never pays for it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from types import CodeType, FrameType
 from typing import Any
@@ -181,7 +182,8 @@ def _m2m_manager(frame: FrameType, event: Any) -> None:
 _descriptor_facts: dict[tuple[Any, type], Facts] = {}
 
 
-def _descriptor(frame: FrameType, event: Any, build: Callable[[Any], Link], level: int, nests: bool) -> None:
+def _descriptor(build: Callable[[Any], Link], level: int, nests: bool, frame: FrameType, event: Any) -> None:
+    # Registered through functools.partial (the hooks below): no frame of its own for the dispatch.
     walk = _local.walk
     if walk is None or walk.event is not event:
         walk = _state.current(event)
@@ -220,20 +222,10 @@ def _deferred_link(descriptor: Any) -> Link:
     return Link(name, name, "deferred", False, None)
 
 
-def _forward(frame: FrameType, event: Any) -> None:
-    return _descriptor(frame, event, _forward_link, DESCRIPTOR, True)
-
-
-def _reverse_one(frame: FrameType, event: Any) -> None:
-    return _descriptor(frame, event, _reverse_one_link, DESCRIPTOR, True)
-
-
-def _generic_foreign_key(frame: FrameType, event: Any) -> None:
-    return _descriptor(frame, event, _generic_link, DESCRIPTOR, True)
-
-
-def _deferred(frame: FrameType, event: Any) -> None:
-    return _descriptor(frame, event, _deferred_link, DEFERRED, False)
+_forward: Hook = functools.partial(_descriptor, _forward_link, DESCRIPTOR, True)
+_reverse_one: Hook = functools.partial(_descriptor, _reverse_one_link, DESCRIPTOR, True)
+_generic_foreign_key: Hook = functools.partial(_descriptor, _generic_link, DESCRIPTOR, True)
+_deferred: Hook = functools.partial(_descriptor, _deferred_link, DEFERRED, False)
 
 
 def _refresh(frame: FrameType, event: Any) -> None:

@@ -19,17 +19,12 @@ from . import _state
 
 
 class _Local(threading.local):
+    #: ``(event, queryset, origin)``: set by the execute wrapper when the result cache can tell more.
     pending: tuple[QueryEvent, Any, _state.Origin | None] | None = None
 
 
 _local = _Local()
-
-
-def track(event: QueryEvent, walk: _state.Walk) -> None:
-    """Make ``event`` the pending statement of this thread when its result cache can tell more."""
-    queryset = walk.queryset
-    if queryset is not None and (event.rowcount < 0 or walk.tag is not None):
-        _local.pending = (event, queryset, walk.tag)
+_ORIGIN = _state.ORIGIN_ATTRIBUTE
 
 
 def resolve() -> None:
@@ -46,7 +41,9 @@ def resolve() -> None:
         if event.rowcount < 0:
             event.rowcount = len(rows)
         if tag is not None:
-            for instance in rows:
-                _state.tag(instance, tag)
+            for instance in rows:  # _state.tag(), inlined: it runs for every instance of a related load
+                state = getattr(instance, "_state", None)
+                if state is not None:
+                    setattr(state, _ORIGIN, tag)
     except Exception as exc:
         internal_error("counting rows", exc)

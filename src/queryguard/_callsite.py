@@ -13,13 +13,17 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from types import CodeType, FrameType
 from typing import Any
 
-RawSite = tuple[tuple[CodeType, int] | str, ...]
+SiteEntry = tuple[CodeType, int] | str
+RawSite = tuple[SiteEntry, ...]
 #: ``hook(frame, event)`` may fill the event's ORM facts (``relation``...) and may return a call-site label.
 FrameHook = Callable[[FrameType, Any], "str | None"]
+
+#: A frame a walk counted: its depth from the first frame, code, instruction offset, hook (None: user code).
+Check = tuple[int, CodeType, int, "FrameHook | None"]
 
 _LIBRARY, _USER, _HOOKED = 0, 1, 2
 # Keyed by file name, whose hash the string caches: a code object's hash is recomputed on every call.
@@ -28,8 +32,14 @@ _files: dict[str, int] = {}
 _hooks: dict[int, tuple[CodeType, FrameHook]] = {}
 _described: dict[tuple[int, int], tuple[CodeType, str]] = {}
 _library_prefixes: list[str] = []
+# Walks of statements that may repeat, by the caller's key, most recent first (see capture_repeated).
+_trails: dict[Hashable, list[Trail]] = {}
+_MAX_TRAIL_KEYS = 4096
+_TRAILS_PER_KEY = 4
 # Frames walked past the first user frame while looking for the next two (a server's stack is deep).
 _EXTRA_FRAMES = 12
+# Why a walk stopped: the top of the stack, the third user frame, a boundary, the frame limit.
+_END_STACK, _END_THIRD, _END_BOUNDARY, _END_LIMIT = 0, 1, 2, 3
 
 
 def _initial_prefixes() -> list[str]:
@@ -48,6 +58,7 @@ def add_library_path(path: str) -> None:
     if prefix not in _library_prefixes:
         _library_prefixes.append(prefix)
         _files.clear()
+        _trails.clear()
         for code, _ in _hooks.values():
             _files[code.co_filename] = _HOOKED
 
@@ -60,6 +71,7 @@ def register_frame_hook(code: CodeType, hook: FrameHook) -> None:
     """
     _hooks[id(code)] = (code, hook)
     _files[code.co_filename] = _HOOKED
+    _trails.clear()
 
 
 def _BOUNDARY(frame: FrameType, event: Any) -> None:  # a marker, compared by identity
@@ -88,36 +100,141 @@ def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None
     only when a finding is described.
     """
     f: FrameType | None = frame if frame is not None else sys._getframe(1)
-    files = _files
-    found: list[tuple[CodeType, int] | str] = []
-    left = -1  # frames still allowed once the first user frame is found
     while True:
-        while f is not None and left:
-            code = f.f_code
-            kind = files.get(code.co_filename)
-            if kind is None:
-                kind = _classify(code.co_filename)
-            if kind == 1:  # _USER, inlined: this loop runs for every frame of every statement
-                found.append((code, f.f_lasti))
-                if len(found) >= 3:
-                    return tuple(found)
-                if left < 0:
-                    left = _EXTRA_FRAMES
-            elif kind == 2:
-                hooked = _hooks.get(id(code))
-                if hooked is not None:
-                    if hooked[1] is _BOUNDARY:
-                        break
-                    label = _call_hook(hooked[1], f, event)
-                    if label:
-                        found.append(label)
-            f = f.f_back
-            left -= 1 if left > 0 else 0
+        found, _ = _walk(f, event, None)
         if found:
             return tuple(found)
         f = _parent_greenlet_frame()
         if f is None:
             return None
+
+
+def _walk(f: FrameType | None, event: Any, trail: list[Check] | None) -> tuple[list[SiteEntry], int]:
+    # Returns what it found and why it stopped (_END_*). With a trail, it notes every frame that counts
+    # (user, hooked, the boundary) with its depth from the first frame.
+    files = _files
+    found: list[SiteEntry] = []
+    left = -1  # frames still allowed once the first user frame is found
+    depth = 0
+    while f is not None and left:
+        code = f.f_code
+        kind = files.get(code.co_filename)
+        if kind is None:
+            kind = _classify(code.co_filename)
+        if kind == 1:  # _USER, inlined: this loop runs for every frame of every statement
+            found.append((code, f.f_lasti))
+            if trail is not None:
+                trail.append((depth, code, f.f_lasti, None))
+            if len(found) >= 3:
+                return found, _END_THIRD
+            if left < 0:
+                left = _EXTRA_FRAMES
+        elif kind == 2:
+            hooked = _hooks.get(id(code))
+            if hooked is not None:
+                if trail is not None:
+                    trail.append((depth, code, f.f_lasti, hooked[1]))
+                if hooked[1] is _BOUNDARY:
+                    return found, _END_BOUNDARY
+                label = _call_hook(hooked[1], f, event)
+                if label:
+                    found.append(label)
+        f = f.f_back
+        left -= 1 if left > 0 else 0
+        depth += 1
+    return found, _END_STACK if f is None else _END_LIMIT
+
+
+def capture_repeated(key: Hashable, event: Any = None, depth: int = 1) -> RawSite | None:
+    """:func:`capture` from the caller's ``sys._getframe(depth)``, for a statement that may repeat (a loop's).
+
+    ``key`` is what the caller knows of the statement (a hash of its SQL will do: it only picks which
+    earlier walks to try). A walk notes the depth of each frame it counted: user frames, frames with a hook,
+    the boundary. When a statement with the same key comes from frames running the same code at the same
+    instructions at those depths, only those frames are looked up, with ``sys._getframe``, which skips the
+    frames in between without building frame objects for them (on Python 3.11, most of a walk's cost); the
+    hooks run on them as in a walk. The frames in between are, as they were then, neither user code nor
+    hooked. Otherwise the stack is walked.
+    """
+    known = _trails.get(key)
+    if known is not None:
+        for trail in known:
+            site = trail.repeat(depth + 2, event)
+            if site is not None:
+                if trail is not known[0]:  # most recent first: a loop's trail is tried first
+                    _to_front(known, trail)
+                return site
+    checks: list[Check] = []
+    found, end = _walk(sys._getframe(depth + 1), event, checks)
+    if not found:
+        parent = _parent_greenlet_frame()
+        return None if parent is None else capture(event, parent)
+    # Repeatable if a repeat cannot stop elsewhere: the walk did not run off the stack, a user frame
+    # keeps the site non-empty, and a hook's label (which may be missing next time) did not end it.
+    labels = any(type(entry) is str for entry in found)
+    if end != _END_STACK and len(found) > labels and not (labels and end == _END_THIRD):
+        hooked = [(index, check[3]) for index, check in enumerate(checks) if check[3] is not None]
+        first_user = next(index for index, check in enumerate(checks) if check[3] is None)
+        # Only the usual trail: its hooks (the boundary aside) run before its first user frame, all of
+        # them, whatever they return, as in a walk.
+        if all(index < first_user or hook is _BOUNDARY for index, hook in hooked):
+            _remember(key, Trail(checks, [item for item in hooked if item[1] is not _BOUNDARY]))
+    return tuple(found)
+
+
+class Trail:
+    """The frames a walk counted, to look up again by depth, and how to repeat the walk over them."""
+
+    __slots__ = ("checks", "hooks", "site")
+
+    def __init__(self, checks: list[Check], hooks: list[tuple[int, FrameHook]]) -> None:
+        self.checks = tuple((depth, code, lasti) for depth, code, lasti, _ in checks)
+        self.hooks = tuple(hooks)
+        self.site: RawSite = tuple((code, lasti) for _, code, lasti, hook in checks if hook is None)
+
+    def repeat(self, depth: int, event: Any) -> RawSite | None:
+        """The walk's result from ``sys._getframe(depth)``, or None if the frames are not the same."""
+        frames = []
+        getframe = sys._getframe
+        try:
+            for offset, code, lasti in self.checks:
+                frame = getframe(depth + offset)
+                if frame.f_code is not code or frame.f_lasti != lasti:
+                    return None
+                frames.append(frame)
+        except ValueError:  # the stack is shallower
+            return None
+        labels: list[SiteEntry] = []
+        for index, hook in self.hooks:
+            try:
+                label = hook(frames[index], event)
+            except Exception:  # a hook must never break recording
+                label = None
+            if label:
+                labels.append(label)
+        if not labels:
+            return self.site
+        # As in a walk: the user frame that makes three entries (or the first one) ends the site.
+        return (*labels, *self.site[: max(1, 3 - len(labels))])
+
+
+def _to_front(known: list[Trail], trail: Trail) -> None:
+    try:
+        known.remove(trail)
+    except ValueError:  # another thread moved it
+        return
+    known.insert(0, trail)
+
+
+def _remember(key: Hashable, trail: Trail) -> None:
+    known = _trails.get(key)
+    if known is None:
+        if len(_trails) >= _MAX_TRAIL_KEYS:
+            _trails.clear()
+        _trails[key] = [trail]
+    else:
+        known.insert(0, trail)
+        del known[_TRAILS_PER_KEY:]
 
 
 def _call_hook(hook: FrameHook, frame: FrameType, event: Any) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import sys
 import threading
 
 import pytest
@@ -191,3 +193,31 @@ def test_warn_action_points_at_the_users_block() -> None:
         for author_id in (1, 2, 3):
             conn.execute("SELECT name FROM author WHERE id = ?", (author_id,))
     assert caught[0].filename == __file__
+
+
+def test_repeated_walk_matches_a_full_walk_and_runs_hooks() -> None:
+    """capture_repeated() repeats a walk by depth, running its hooks again; another site is walked anew."""
+    from queryguard import _callsite
+
+    namespace: dict[str, object] = {}
+    exec(compile("def library(fn):\n    return fn()\n", "<queryguard test library>", "exec"), namespace)
+    library = namespace["library"]
+    assert callable(library)
+    seen: list[object] = []
+    _callsite.register_frame_hook(library.__code__, lambda frame, event: seen.append(event) and None)
+    key = object()
+    try:
+
+        def statement(event: str) -> tuple[object, object]:
+            return _callsite.capture_repeated(key, event, 1), _callsite.capture(None, sys._getframe(1))
+
+        looped = [library(functools.partial(statement, f"loop {n}")) for n in range(3)]
+        other = library(functools.partial(statement, "other"))
+    finally:
+        del _callsite._hooks[id(library.__code__)]
+    assert len(_callsite._trails[key]) == 2  # one walk per site: the loop's repeats reused the first
+    assert all(repeated == walked for repeated, walked in [*looped, other])
+    assert looped[0][0] == looped[2][0] != other[0]
+    names = [entry[0].co_name for entry in other[0]]  # type: ignore[attr-defined,index]
+    assert names[0] == "test_repeated_walk_matches_a_full_walk_and_runs_hooks"
+    assert [event for event in seen if event is not None] == ["loop 0", "loop 1", "loop 2", "other"]
