@@ -131,7 +131,9 @@ def _publish(cap: Capture, request: HttpRequest, response: HttpResponseBase | No
 
 def _add_headers(response: HttpResponseBase, cap: Capture, entry: _ring.Entry | None, *, full: bool) -> None:
     findings = cap.findings
-    timing = f'queryguard;dur={cap.db_time_ms:.1f};desc="{cap.query_count} queries, {len(findings)} findings"'
+    count = cap.query_count
+    # The same metric as the ASGI/WSGI middleware's: "db", with the statement count as its description.
+    timing = f'db;dur={cap.db_time_ms:.1f};desc="{count} {"query" if count == 1 else "queries"}"'
     previous = response.headers.get("Server-Timing")
     response.headers["Server-Timing"] = f"{previous}, {timing}" if previous else timing
     if not full:
