@@ -156,9 +156,26 @@ def mysql_shop(mysql_shop_params: dict[str, object]) -> Iterator[Shop]:
     conn.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+@pytest.fixture
+def postgres2_shop(postgres_shop_params: dict[str, object]) -> Iterator[Shop]:
+    """The PostgreSQL shop through psycopg2 (the other PostgreSQL driver in use), not in autocommit mode."""
+    import psycopg2
+
+    params = {("database" if k == "dbname" else k): v for k, v in postgres_shop_params.items()}
+    conn = psycopg2.connect(**params)
+    yield Shop("postgresql", conn, connection_source(conn), lambda: psycopg2.connect(**params), "%s")
+    conn.rollback()
+    conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-psycopg2", "mysql"])
 def shop(request: pytest.FixtureRequest) -> Shop:
-    """The shop on each database in turn."""
-    name = {"sqlite": "sqlite_shop_db", "postgresql": "postgres_shop", "mysql": "mysql_shop"}[request.param]
+    """The shop on each database (and PostgreSQL driver) in turn."""
+    name = {
+        "sqlite": "sqlite_shop_db",
+        "postgresql": "postgres_shop",
+        "postgresql-psycopg2": "postgres2_shop",
+        "mysql": "mysql_shop",
+    }[request.param]
     result: Shop = request.getfixturevalue(name)
     return result
