@@ -62,11 +62,11 @@ class Group:
 def detect(cap: Capture) -> list[Finding]:
     """All findings for the statements of ``cap``, most severe and most costly first."""
     config = cap.config
-    groups = build_groups(cap.queries, cap.overflow.values(), config)
+    groups, placed = build_groups(cap.queries, cap.overflow.values(), config)
     explained: set[int] = set()
     findings: list[Finding] = []
     findings += loops(groups, cap.queries, config, explained)
-    findings += duplicates(cap.queries, cap.overflow.values(), groups, explained, config)
+    findings += duplicates(cap.queries, placed, cap.overflow.values(), groups, explained, config)
     findings += select_star(groups, explained)
     findings += slow_queries(cap.queries, groups, explained, config)
     findings += budget(groups, config)
@@ -76,11 +76,19 @@ def detect(cap: Capture) -> list[Finding]:
     return findings
 
 
+Placed = list["tuple[Group, Any] | None"]
+
+
 def build_groups(
     events: list[QueryEvent], overflow: Iterable[Overflow], config: Config
-) -> dict[tuple[str, str], Group]:
-    """Group statements by (fingerprint, call site); transaction control is left out."""
+) -> tuple[dict[tuple[str, str], Group], Placed]:
+    """Group statements by (fingerprint, call site); transaction control is left out.
+
+    Also returns, for each stored event, its group and parameter key (None for transaction control), so
+    that later detectors do not analyse or key the same statement again.
+    """
     groups: dict[tuple[str, str], Group] = {}
+    placed: Placed = []
     sites: dict[int, str] = {}
     ignore = config.callsite_ignore
 
@@ -100,10 +108,13 @@ def build_groups(
 
     for index, event in enumerate(events):
         group = group_of(event, index)
-        if group is not None:
-            group.add(event)
-            key = params_key(event.params)
-            group.params[key] = group.params.get(key, 0) + 1
+        if group is None:
+            placed.append(None)
+            continue
+        group.add(event)
+        key = params_key(event.params)
+        group.params[key] = group.params.get(key, 0) + 1
+        placed.append((group, key))
     for entry in overflow:
         group = group_of(entry.example, None)
         if group is not None:
@@ -112,7 +123,7 @@ def build_groups(
             group.rows, group.rows_known = group.rows + entry.rows, group.rows_known + entry.rows_known
             for key, n in entry.params.items():
                 group.params[key] = group.params.get(key, 0) + n
-    return groups
+    return groups, placed
 
 
 def _is_batch(group: Group, config: Config) -> bool:
@@ -195,6 +206,7 @@ def _write_loop(group: Group) -> Finding:
 
 def duplicates(
     events: list[QueryEvent],
+    placed: Placed,
     overflow: Iterable[Overflow],
     groups: dict[tuple[str, str], Group],
     explained: set[int],
@@ -203,14 +215,14 @@ def duplicates(
     """``duplicate_query``: the identical statement with identical parameters, more than once."""
     skip = {group.stmt.fingerprint for group in groups.values() if id(group) in explained}
     seen: dict[tuple[str, Any], list[Any]] = {}
-    for event in events:
-        stmt = analyze(event.sql)
-        if stmt.kind == "transaction" or stmt.fingerprint in skip:
+    for event, place in zip(events, placed, strict=True):
+        if place is None or place[0].stmt.fingerprint in skip:
             continue
-        entry = seen.setdefault((event.sql, params_key(event.params)), [0, 0.0, event, set()])
+        group, key = place
+        entry = seen.setdefault((event.sql, key), [0, 0.0, event, set()])
         entry[0] += 1
         entry[1] += event.duration_ms
-        entry[3].add(_callsite.describe(event._site, config.callsite_ignore))
+        entry[3].add(group.site)
     for agg in overflow:
         stmt = analyze(agg.example.sql)
         if stmt.kind == "transaction" or stmt.fingerprint in skip:
