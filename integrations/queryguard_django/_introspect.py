@@ -138,9 +138,3 @@ def _generic_relations(concrete: Any) -> tuple[tuple[str, str, str, str], ...]:
         and field.related_model is not None
         and field.related_model._meta.concrete_model is concrete
     )
-
-
-def clear_caches() -> None:
-    """Forget what was learnt about the models (tests that build models call this)."""
-    _links.cache_clear()
-    _generic_relations.cache_clear()
