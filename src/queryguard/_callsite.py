@@ -10,6 +10,7 @@ skipped.
 
 from __future__ import annotations
 
+import operator
 import os
 import sys
 import sysconfig
@@ -185,24 +186,30 @@ def capture_repeated(key: Hashable, event: Any = None, depth: int = 1) -> RawSit
 class Trail:
     """The frames a walk counted, to look up again by depth, and how to repeat the walk over them."""
 
-    __slots__ = ("checks", "hooks", "site")
+    __slots__ = ("_at", "codes", "hooks", "lastis", "offsets", "site")
 
     def __init__(self, checks: list[Check], hooks: list[tuple[int, FrameHook]]) -> None:
-        self.checks = tuple((depth, code, lasti) for depth, code, lasti, _ in checks)
+        self.offsets = tuple(depth for depth, _, _, _ in checks)
+        self.codes = tuple(code for _, code, _, _ in checks)
+        self.lastis = [lasti for _, _, lasti, _ in checks]
         self.hooks = tuple(hooks)
         self.site: RawSite = tuple((code, lasti) for _, code, lasti, hook in checks if hook is None)
+        # The depths of the checks from the last caller's frame (callers pass the same depth every time).
+        self._at: tuple[int, tuple[int, ...]] = (-1, ())
 
     def repeat(self, depth: int, event: Any) -> RawSite | None:
         """The walk's result from ``sys._getframe(depth)``, or None if the frames are not the same."""
-        frames = []
-        getframe = sys._getframe
+        at = self._at
+        if at[0] != depth:
+            at = self._at = (depth, tuple(depth + offset for offset in self.offsets))
+        # Loops in C: this runs for every statement of a loop.
         try:
-            for offset, code, lasti in self.checks:
-                frame = getframe(depth + offset)
-                if frame.f_code is not code or frame.f_lasti != lasti:
-                    return None
-                frames.append(frame)
+            frames = list(map(sys._getframe, at[1]))
         except ValueError:  # the stack is shallower
+            return None
+        if not all(map(operator.is_, map(_F_CODE, frames), self.codes)):
+            return None
+        if list(map(_F_LASTI, frames)) != self.lastis:
             return None
         labels: list[SiteEntry] = []
         for index, hook in self.hooks:
@@ -216,6 +223,10 @@ class Trail:
             return self.site
         # As in a walk: the user frame that makes three entries (or the first one) ends the site.
         return (*labels, *self.site[: max(1, 3 - len(labels))])
+
+
+_F_CODE = operator.attrgetter("f_code")
+_F_LASTI = operator.attrgetter("f_lasti")
 
 
 def _to_front(known: list[Trail], trail: Trail) -> None:
