@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import operator
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 from asyncio.events import _get_running_loop
 
 F = TypeVar("F", bound=Callable[..., Any])
+_DURATION = operator.attrgetter("duration_ms")
 
 _active: contextvars.ContextVar[tuple[Capture, ...]] = contextvars.ContextVar("queryguard_active", default=())
 
@@ -35,6 +37,11 @@ def record(event: QueryEvent) -> None:
         return
     if event._site is None:
         event._site = _callsite.capture(event, sys._getframe(1))
+    deliver(captures, event)
+
+
+def deliver(captures: tuple[Capture, ...], event: QueryEvent) -> None:
+    """:func:`record` for an adapter that read the active captures already and set the call site."""
     if not event.is_async and _get_running_loop() is not None:
         event.blocking = True
     for cap in captures:
@@ -125,7 +132,7 @@ class Capture:
     @property
     def db_time_ms(self) -> float:
         """Database time of every captured statement, in milliseconds."""
-        stored = sum(event.duration_ms for event in self.queries)
+        stored: float = sum(map(_DURATION, self.queries))
         return stored + sum(entry.total_ms for entry in self.overflow.values())
 
     @property

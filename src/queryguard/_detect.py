@@ -7,18 +7,26 @@ explained by one kind (an N+1 loop, a write loop) is not reported again as a dup
 from __future__ import annotations
 
 import dataclasses
+import operator
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import _callsite, _suggest
 from ._config import Config
 from ._events import Finding, QueryEvent
-from ._sql import Statement, analyze, params_key
+from ._sql import Statement, analyze, params_keys
 
 if TYPE_CHECKING:
     from ._capture import Capture, Overflow
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_DURATION = operator.attrgetter("duration_ms")
+_EXECUTEMANY = operator.attrgetter("executemany")
+_ROWCOUNT = operator.attrgetter("rowcount")
+_PARAMS = operator.attrgetter("params")
+_BLOCKING = operator.attrgetter("blocking")
+_NOT_NEGATIVE = (-1).__lt__  # for row counts: -1 means unknown
 
 
 @dataclasses.dataclass
@@ -33,7 +41,7 @@ class Group:
     total_ms: float = 0.0
     rows: int = 0
     rows_known: int = 0
-    params: dict[Any, int] = dataclasses.field(default_factory=dict)
+    params: Counter[Any] = dataclasses.field(default_factory=Counter)
     executemany: bool = False
     orm: str | None = None
     relation: str | None = None
@@ -48,11 +56,30 @@ class Group:
         if event.rowcount >= 0:
             self.rows += event.rowcount
             self.rows_known += 1
+        self.add_facts(event)
+
+    def add_facts(self, event: QueryEvent) -> None:
+        """Take the relation and the ORM from ``event`` unless known already."""
         if self.relation is None and event.relation is not None:
             self.relation, self.relation_kind = event.relation, event.relation_kind
             self.relation_path, self.relation_root = event.relation_path, event.relation_root
         if self.orm is None:
             self.orm = event.orm
+
+    def add_all(self, events: list[QueryEvent], keys: list[Any]) -> None:
+        """:meth:`add` for each of ``events`` (in order) with its parameter key; loops in C where it can."""
+        self.count += len(events)
+        self.total_ms += sum(map(_DURATION, events))
+        self.executemany = self.executemany or any(map(_EXECUTEMANY, events))
+        known = list(filter(_NOT_NEGATIVE, map(_ROWCOUNT, events)))
+        self.rows += sum(known)
+        self.rows_known += len(known)
+        self.params.update(keys)
+        if self.relation is None or self.orm is None:
+            for event in events:
+                self.add_facts(event)
+                if self.relation is not None and self.orm is not None:
+                    break
 
     @property
     def mean_rows(self) -> float | None:
@@ -62,11 +89,11 @@ class Group:
 def detect(cap: Capture) -> list[Finding]:
     """All findings for the statements of ``cap``, most severe and most costly first."""
     config = cap.config
-    groups, placed = build_groups(cap.queries, cap.overflow.values(), config)
+    groups, runs = build_groups(cap.queries, cap.overflow.values(), config)
     explained: set[int] = set()
     findings: list[Finding] = []
     findings += loops(groups, cap.queries, config, explained)
-    findings += duplicates(cap.queries, placed, cap.overflow.values(), groups, explained, config)
+    findings += duplicates(runs, cap.overflow.values(), groups, explained, config)
     findings += select_star(groups, explained)
     findings += slow_queries(cap.queries, groups, explained, config)
     findings += budget(groups, config)
@@ -76,19 +103,20 @@ def detect(cap: Capture) -> list[Finding]:
     return findings
 
 
-Placed = list["tuple[Group, Any] | None"]
+#: The stored statements of one SQL text from one raw call site, in order: their group and parameter keys.
+Run = tuple[Group, list[QueryEvent], list[Any]]
 
 
 def build_groups(
     events: list[QueryEvent], overflow: Iterable[Overflow], config: Config
-) -> tuple[dict[tuple[str, str], Group], Placed]:
+) -> tuple[dict[tuple[str, str], Group], list[Run]]:
     """Group statements by (fingerprint, call site); transaction control is left out.
 
-    Also returns, for each stored event, its group and parameter key (None for transaction control), so
-    that later detectors do not analyse or key the same statement again.
+    The stored statements are first gathered by SQL text and raw call site (a loop repeats both): a shape is
+    analysed and a call site described once per such run, and the run's totals are summed in C. The runs
+    are returned too, for the duplicate detector, with the parameter key of each statement.
     """
     groups: dict[tuple[str, str], Group] = {}
-    placed: Placed = []
     sites: dict[int, str] = {}
     ignore = config.callsite_ignore
 
@@ -106,24 +134,30 @@ def build_groups(
             group = groups[key] = Group(stmt, site, event, index)
         return group
 
+    gathered: dict[tuple[str, int], list[int]] = {}
     for index, event in enumerate(events):
-        group = group_of(event, index)
-        if group is None:
-            placed.append(None)
-            continue
-        group.add(event)
-        key = params_key(event.params)
-        group.params[key] = group.params.get(key, 0) + 1
-        placed.append((group, key))
+        text_key = (event.sql, id(event._site))
+        indices = gathered.get(text_key)
+        if indices is None:
+            gathered[text_key] = [index]
+        else:
+            indices.append(index)
+    runs: list[Run] = []
+    for indices in gathered.values():  # in the order of their first statements
+        group = group_of(events[indices[0]], indices[0])
+        if group is not None:
+            members = list(map(events.__getitem__, indices))
+            keys = params_keys(list(map(_PARAMS, members)))
+            group.add_all(members, keys)
+            runs.append((group, members, keys))
     for entry in overflow:
         group = group_of(entry.example, None)
         if group is not None:
             group.add(entry.example, entry.count)
             group.total_ms += entry.total_ms - entry.example.duration_ms
             group.rows, group.rows_known = group.rows + entry.rows, group.rows_known + entry.rows_known
-            for key, n in entry.params.items():
-                group.params[key] = group.params.get(key, 0) + n
-    return groups, placed
+            group.params.update(entry.params)
+    return groups, runs
 
 
 def _is_batch(group: Group, config: Config) -> bool:
@@ -205,8 +239,7 @@ def _write_loop(group: Group) -> Finding:
 
 
 def duplicates(
-    events: list[QueryEvent],
-    placed: Placed,
+    runs: list[Run],
     overflow: Iterable[Overflow],
     groups: dict[tuple[str, str], Group],
     explained: set[int],
@@ -214,16 +247,27 @@ def duplicates(
 ) -> list[Finding]:
     """``duplicate_query``: the identical statement with identical parameters, more than once."""
     skip = {group.stmt.fingerprint for group in groups.values() if id(group) in explained}
+    aggregated = list(overflow)
+    also_aggregated = {agg.example.sql for agg in aggregated}
+    by_text: dict[str, list[Run]] = {}
+    for run in runs:
+        by_text.setdefault(run[1][0].sql, []).append(run)
     seen: dict[tuple[str, Any], list[Any]] = {}
-    for event, place in zip(events, placed, strict=True):
-        if place is None or place[0].stmt.fingerprint in skip:
+    for text, same_text in by_text.items():
+        if same_text[0][0].stmt.fingerprint in skip:
             continue
-        group, key = place
-        entry = seen.setdefault((event.sql, key), [0, 0.0, event, set()])
-        entry[0] += 1
-        entry[1] += event.duration_ms
-        entry[3].add(group.site)
-    for agg in overflow:
+        counts: Counter[Any] = Counter()
+        for _, _, keys in same_text:
+            counts.update(keys)
+        if max(counts.values()) < config.duplicate_threshold and text not in also_aggregated:
+            continue  # every parameter set ran fewer times than a duplicate needs (a loop's usual case)
+        for group, members, keys in same_text:
+            for event, key in zip(members, keys, strict=True):
+                entry = seen.setdefault((text, key), [0, 0.0, event, set()])
+                entry[0] += 1
+                entry[1] += event.duration_ms
+                entry[3].add(group.site)
+    for agg in aggregated:
         stmt = analyze(agg.example.sql)
         if stmt.kind == "transaction" or stmt.fingerprint in skip:
             continue
@@ -293,6 +337,8 @@ def slow_queries(
 ) -> list[Finding]:
     """``slow_query``: statements slower than ``slow_query_ms``, once per shape and call site."""
     slow: dict[tuple[str, str], list[QueryEvent]] = {}
+    if max(map(_DURATION, events), default=0.0) < config.slow_query_ms:
+        events = []  # the usual case, found without a loop in Python
     for event in events:
         if event.duration_ms >= config.slow_query_ms and event.duration_ms > 0:
             stmt = analyze(event.sql)
@@ -350,6 +396,8 @@ def budget(groups: dict[tuple[str, str], Group], config: Config) -> list[Finding
 def blocking(events: list[QueryEvent], config: Config) -> list[Finding]:
     """``blocking_query``: synchronous statements run on the thread of a running event loop."""
     by_site: dict[str, list[QueryEvent]] = {}
+    if not any(map(_BLOCKING, events)):
+        return []
     for event in events:
         if event.blocking:
             by_site.setdefault(_callsite.describe(event._site, config.callsite_ignore), []).append(event)

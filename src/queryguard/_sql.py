@@ -21,7 +21,8 @@ import hashlib
 import re
 import uuid
 from collections.abc import Hashable, Mapping
-from typing import Final
+from itertools import chain
+from typing import Any, Final
 
 __all__ = ["Statement", "analyze", "params_key"]
 
@@ -728,12 +729,33 @@ class _Tagged:
 def params_key(params: object) -> Hashable:
     """A hashable key equal for equal parameter sets, whatever their container types. Never raises."""
     try:
+        if isinstance(params, (tuple, list)) and all(map(_PLAIN_TYPES.__contains__, map(type, params))):
+            return tuple(params)  # what _freeze returns for these, without a call per value
         return _freeze(params)
     except Exception:  # a recursive structure, a __repr__ that raises, ...
         try:
             return _Tagged(type(params).__qualname__, repr(params))
         except Exception:
             return _Tagged(type(params).__qualname__, id(params))
+
+
+_PLAIN_TYPES: frozenset[type] = frozenset((str, int, type(None)))
+
+
+def params_keys(many: list[Any]) -> list[Hashable]:
+    """:func:`params_key` of each of ``many``; plain tuples and lists (the usual run) cost no call each."""
+    try:
+        if (
+            set(map(type, many)) <= _SEQUENCE_TYPES
+            and set(map(type, chain.from_iterable(many))) <= _PLAIN_TYPES
+        ):
+            return list(map(tuple, many))
+    except Exception:  # an odd container: one key at a time
+        pass
+    return list(map(params_key, many))
+
+
+_SEQUENCE_TYPES: frozenset[type] = frozenset((tuple, list))
 
 
 def _freeze(value: object) -> Hashable:

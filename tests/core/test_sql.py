@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from queryguard import _sql
-from queryguard._sql import Statement, analyze, params_key
+from queryguard._sql import Statement, analyze, params_key, params_keys
 
 BASE = "SELECT a FROM t WHERE id = %s"
 
@@ -323,6 +323,13 @@ def test_params_key_equal_for_equal_values(a: Any, b: Any) -> None:
 def test_params_key_differs_for_different_values(a: Any, b: Any) -> None:
     """Different values, or values of different types, get different keys."""
     assert params_key(a) != params_key(b)
+
+
+@pytest.mark.parametrize("pair", SAME_PARAMS + DIFFERENT_PARAMS)
+def test_params_keys_match_params_key(pair: tuple[Any, Any]) -> None:
+    """The keys of a whole run are the keys of its parameter sets one by one."""
+    run = [*pair, (1, "a", None), [2, "b"]]
+    assert params_keys(run) == [params_key(params) for params in run]
 
 
 def test_params_key_never_raises() -> None:
