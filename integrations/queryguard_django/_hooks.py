@@ -20,18 +20,17 @@ from typing import Any
 
 from django.utils.functional import cached_property
 
-from queryguard import _callsite, record
-from queryguard._capture import _active
-from queryguard._events import QueryEvent
+from queryguard import _callsite
+from queryguard._capture import _active, deliver
 from queryguard._guard import internal_error
 
 from . import _relations, _rows, _sources, _state
 
 _perf_counter = time.perf_counter
-_SKIP = 3  # _record <- execute_wrapper <- CursorWrapper._execute_with_wrappers <- CursorWrapper.execute
+_SKIP = 2  # execute_wrapper <- CursorWrapper._execute_with_wrappers <- CursorWrapper.execute
 _explainers = _sources._sources
 _rows_local = _rows._local
-_walk_local = _state._local
+_Event = _state.Event
 _QUERYSET = _relations.QUERYSET
 #: Methods of database backends (and their features) that run SQL of their own to set a connection up.
 _SETUP_METHODS = frozenset(
@@ -50,8 +49,13 @@ _setup_classes: set[type] = set()
 def execute_wrapper(
     execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
-    """The ``execute_wrappers`` entry: records the statement into the active captures."""
-    if not _active.get():
+    """The ``execute_wrappers`` entry: records the statement into the active captures.
+
+    With no capture active it costs one ContextVar read. Recording is written out in the ``finally`` block
+    rather than in a function of its own: this runs once per statement.
+    """
+    captures = _active.get()
+    if not captures:
         return execute(sql, params, many, context)
     error: str | None = None
     started = _perf_counter()
@@ -61,53 +65,43 @@ def execute_wrapper(
         error = type(exc).__name__
         raise
     finally:
-        _record(sql, params, many, context, started, _perf_counter() - started, error)
-
-
-def _record(
-    sql: Any,
-    params: Any,
-    many: bool,
-    context: dict[str, Any],
-    started: float,
-    elapsed: float,
-    error: str | None,
-) -> None:
-    try:
-        connection = context["connection"]
-        alias = connection.alias
-        rowcount = -1 if error else getattr(context["cursor"].cursor, "rowcount", -1)
-        event = QueryEvent(
-            sql if isinstance(sql, str) else str(sql),
-            params,
-            elapsed * 1000.0,
-            vendor=connection.vendor,
-            alias=alias,
-            rowcount=rowcount if type(rowcount) is int else -1,
-            executemany=many,
-            orm="django",
-            error=error,
-            started=started,
-            explainer=_explainers.get(alias) or _sources.source(alias, connection.vendor),
-        )
-        if _rows_local.pending is not None:
-            _rows.resolve()  # the previous statement's instances exist now: their origins may name this one
-        walk = _walk_local.walk = _state.Walk(event)
-        # Start above this module, _execute_with_wrappers and execute(): Django's, never the user's. The
-        # statements of a loop repeat their SQL and their frames: the walk is then repeated by depth.
-        site = _callsite.capture_repeated(hash(event.sql), event, _SKIP)
-        if walk.setup:
-            return
-        if walk.level < _QUERYSET:
-            _relations.infer(walk, event)
-        event._site = site if site is not None else ()
-        record(event)
-        queryset = walk.queryset
-        if queryset is not None and (event.rowcount < 0 or walk.tag is not None):
-            # Pending until the result cache is filled: see _rows (its row count, its instances' origins).
-            _rows_local.pending = (event, queryset, walk.tag)
-    except Exception as exc:
-        internal_error("django execute wrapper", exc)
+        elapsed = _perf_counter() - started
+        try:
+            connection = context["connection"]
+            alias = connection.alias
+            rowcount = -1 if error else getattr(context["cursor"].cursor, "rowcount", -1)
+            event = _Event(
+                sql if isinstance(sql, str) else str(sql),
+                params,
+                elapsed * 1000.0,
+                connection.vendor,
+                alias,
+                rowcount if type(rowcount) is int else -1,
+                many,
+                error,
+                started,
+                _explainers.get(alias) or _sources.source(alias, connection.vendor),
+            )
+            pending = _rows_local.pending
+            if pending is not None:  # the previous statement's instances exist now: their origins may name it
+                _rows.resolve(pending)
+            # Start above this function, _execute_with_wrappers and execute(): Django's, never the user's.
+            # The statements of a loop repeat their SQL and their frames: the walk is then repeated by depth.
+            # The hooks write what they find on the event (see _state.Event).
+            site = _callsite.capture_repeated(hash(event.sql), event, _SKIP)
+            if not event.setup:
+                if event.level < _QUERYSET:
+                    _relations.infer(event, event)
+                event._site = site if site is not None else ()
+                deliver(captures, event)
+                if event.queryset is not None:
+                    if event.rowcount < 0 or event.tag is not None:
+                        # Pending until the result cache is filled: see _rows (row count, instances' origins).
+                        _rows_local.pending = event
+                    else:
+                        event.queryset = None  # the event outlives the request's querysets: no reference
+        except Exception as exc:
+            internal_error("django execute wrapper", exc)
 
 
 def _setup(frame: FrameType, event: Any) -> None:

@@ -25,7 +25,8 @@ from ._introspect import Link, filter_relation, find_link, manager_relation
 Hook = Callable[[FrameType, Any], "str | None"]
 FILTER, QUERYSET, DESCRIPTOR, DEFERRED = 1, 2, 3, 4  # how much a hook knows, weakest first
 _NOT_NESTED = frozenset({"count", "exists", "deferred", "get"})
-_local = _state._local
+_Event = _state.Event
+_current = _state.current
 _prefetch_callers: set[CodeType] = set()
 _to_one_prefetchers: tuple[type, ...] = ()
 _MAX_GET_RESULTS = 21
@@ -61,12 +62,7 @@ def facts_for(owner: str, link: Link, kind: str | None = None) -> Facts:
     return found
 
 
-def _walk(event: Any) -> _state.Walk | None:
-    walk = _local.walk
-    return walk if walk is not None and walk.event is event else _state.current(event)
-
-
-def apply(walk: _state.Walk, event: Any, level: int, facts: Facts, parent: Any = None) -> None:
+def apply(walk: _state.WalkState, event: Any, level: int, facts: Facts, parent: Any = None) -> None:
     """Name the relation of ``event`` unless an inner hook already knew at least as much."""
     if level <= walk.level:
         return
@@ -90,7 +86,7 @@ def apply(walk: _state.Walk, event: Any, level: int, facts: Facts, parent: Any =
 
 
 def attribute(
-    walk: _state.Walk,
+    walk: _state.WalkState,
     event: Any,
     level: int,
     owner: str,
@@ -104,14 +100,14 @@ def attribute(
         apply(walk, event, level, facts_for(owner, link, kind), parent)
 
 
-def _forget(walk: _state.Walk, event: Any, level: int) -> None:
+def _forget(walk: _state.WalkState, event: Any, level: int) -> None:
     walk.level = level
     event.relation = event.relation_kind = event.relation_path = None
     if _HAS_ROOT:
         event.relation_root = None
 
 
-def _from_queryset(walk: _state.Walk, event: Any, queryset: Any, kind: str | None) -> None:
+def _from_queryset(walk: _state.WalkState, event: Any, queryset: Any, kind: str | None) -> None:
     found = manager_relation(queryset)
     if found is not None:
         parent, link = found
@@ -122,7 +118,7 @@ def _from_queryset(walk: _state.Walk, event: Any, queryset: Any, kind: str | Non
         attribute(walk, event, FILTER, named[0], named[1], kind=kind)
 
 
-def infer(walk: _state.Walk, event: Any) -> None:
+def infer(walk: _state.WalkState, event: Any) -> None:
     """After the walk: what the evaluated queryset tells, unless an outer hook knew more."""
     if walk.level >= QUERYSET:
         return
@@ -143,11 +139,9 @@ def infer(walk: _state.Walk, event: Any) -> None:
 
 def _evaluation(frame: FrameType, event: Any) -> None:
     # QuerySet._fetch_all() and ._iterator(): a frame with few locals (reading them costs per local).
-    walk = _local.walk
-    if walk is None or walk.event is not event:
-        walk = _state.current(event)
-        if walk is None:
-            return None
+    walk = event if type(event) is _Event else _current(event)
+    if walk is None:
+        return None
     if walk.queryset is None:
         queryset = frame.f_locals["self"]
         if queryset._result_cache is None:  # filled: the statement is its prefetch's, run further in
@@ -156,7 +150,7 @@ def _evaluation(frame: FrameType, event: Any) -> None:
 
 
 def _aggregate(frame: FrameType, event: Any) -> None:
-    walk = _walk(event)
+    walk = _current(event)
     if walk is not None and walk.level < QUERYSET:
         _from_queryset(walk, event, frame.f_locals["self"], frame.f_code.co_name)
     return None
@@ -164,7 +158,7 @@ def _aggregate(frame: FrameType, event: Any) -> None:
 
 def _m2m_manager(frame: FrameType, event: Any) -> None:
     # ManyRelatedManager.count()/exists() query the join table: only the manager knows the relation.
-    walk = _walk(event)
+    walk = _current(event)
     if walk is None:
         return None
     manager = frame.f_locals["self"]
@@ -179,24 +173,26 @@ def _m2m_manager(frame: FrameType, event: Any) -> None:
 # -- descriptors ---------------------------------------------------------------------------------------
 
 
-_descriptor_facts: dict[tuple[Any, type], Facts] = {}
+#: The facts of each descriptor, with the model they were built for (a subclass shares its parent's).
+_descriptor_facts: dict[Any, tuple[type, Facts]] = {}
 
 
 def _descriptor(build: Callable[[Any], Link], level: int, nests: bool, frame: FrameType, event: Any) -> None:
     # Registered through functools.partial (the hooks below): no frame of its own for the dispatch.
-    walk = _local.walk
-    if walk is None or walk.event is not event:
-        walk = _state.current(event)
-        if walk is None:
-            return None
+    walk = event if type(event) is _Event else _current(event)
+    if walk is None:
+        return None
     if walk.level >= level:
         return None
     local = frame.f_locals
     descriptor, instance = local["self"], local["instance"]
-    key = (descriptor, type(instance))
-    facts = _descriptor_facts.get(key)
-    if facts is None:
-        facts = _descriptor_facts[key] = facts_for(type(instance).__name__, build(descriptor))
+    model = type(instance)
+    known = _descriptor_facts.get(descriptor)
+    if known is not None and known[0] is model:
+        facts = known[1]
+    else:
+        facts = facts_for(model.__name__, build(descriptor))
+        _descriptor_facts[descriptor] = (model, facts)
     apply(walk, event, level, facts, instance if nests else None)
     return None
 
@@ -230,14 +226,14 @@ _deferred: Hook = functools.partial(_descriptor, _deferred_link, DEFERRED, False
 
 def _refresh(frame: FrameType, event: Any) -> None:
     # An explicit refresh_from_db() is no relation; a deferred field's load (an outer frame) still is.
-    walk = _walk(event)
+    walk = _current(event)
     if walk is not None and walk.level < DESCRIPTOR:
         _forget(walk, event, DESCRIPTOR)
     return None
 
 
 def _prefetch(frame: FrameType, event: Any) -> None:
-    walk = _walk(event)
+    walk = _current(event)
     if walk is None or walk.level >= DESCRIPTOR:
         return None
     local = frame.f_locals

@@ -10,30 +10,26 @@ whose length is the row count, and whose instances receive the origin their rela
 from __future__ import annotations
 
 import threading
-from typing import Any
 
-from queryguard._events import QueryEvent
 from queryguard._guard import internal_error
 
 from . import _state
 
 
 class _Local(threading.local):
-    #: ``(event, queryset, origin)``: set by the execute wrapper when the result cache can tell more.
-    pending: tuple[QueryEvent, Any, _state.Origin | None] | None = None
+    #: Set by the execute wrapper when its queryset's result cache can tell more (``Event.queryset``).
+    pending: _state.Event | None = None
 
 
 _local = _Local()
 _ORIGIN = _state.ORIGIN_ATTRIBUTE
 
 
-def resolve() -> None:
-    """Complete the pending statement of this thread from its filled result cache, and forget it."""
-    pending = _local.pending
-    if pending is None:
-        return
+def resolve(event: _state.Event) -> None:
+    """Complete ``event``, this thread's pending statement, from its filled result cache; forget both."""
     _local.pending = None
-    event, queryset, tag = pending
+    queryset, tag = event.queryset, event.tag
+    event.queryset = None
     try:
         rows = queryset._result_cache
         if rows is None:  # .iterator(), or not evaluated: nothing to learn

@@ -1,8 +1,9 @@
 """Small shared state: what the frame hooks learn while one statement's stack is walked, and instance origins.
 
-A *walk* is the call-site capture of one statement; the hooks run innermost frame first and record here what
-they found (how sure they are of the relation, whether the statement is connection setup, the model whose
-instances the statement loads). An *origin* remembers how an instance was reached from the queryset the user
+A *walk* is the call-site capture of one statement; the hooks run innermost frame first and record what
+they found: how sure they are of the relation, whether the statement is connection setup, the model whose
+instances the statement loads. A Django statement (:class:`Event`) carries this itself; another adapter's
+statement gets a :class:`Walk`. An *origin* remembers how an instance was reached from the queryset the user
 wrote (``("Author", "books", True)``: through ``Author.books``, a to-many relation), so that an N+1 on
 ``book.reviews`` can name the full ``"books__reviews"`` lookup.
 """
@@ -13,6 +14,8 @@ import contextvars
 import threading
 from typing import Any
 
+from queryguard._events import QueryEvent
+
 #: ``(root model name, lookup path from it, whether the path crosses a to-many relation)``.
 Origin = tuple[str, str, bool]
 
@@ -21,7 +24,7 @@ auditing: contextvars.ContextVar[bool] = contextvars.ContextVar("queryguard_djan
 
 
 class Walk:
-    """What the hooks found about one statement."""
+    """What the hooks found about one statement recorded by another adapter (see :class:`Event`)."""
 
     __slots__ = ("awaited", "event", "level", "queryset", "setup", "tag", "template")
 
@@ -35,6 +38,53 @@ class Walk:
         self.tag: Origin | None = None  # the origin of the instances it loads
 
 
+class Event(QueryEvent):
+    """A statement of a Django connection: it carries its own walk (the fields of :class:`Walk`).
+
+    The hooks then find what they share without a per-thread look-up or a second object. It is built on
+    every statement with a positional call that sets every slot itself, about twice as fast as
+    ``QueryEvent``'s keywords; a test checks that no slot of ``QueryEvent`` is left unset.
+    """
+
+    __slots__ = ("awaited", "level", "queryset", "setup", "tag", "template")
+
+    def __init__(
+        self,
+        sql: str,
+        params: Any,
+        duration_ms: float,
+        vendor: str,
+        alias: str,
+        rowcount: int,
+        executemany: bool,
+        error: str | None,
+        started: float,
+        explainer: Any,
+    ) -> None:
+        self.sql = sql
+        self.params = params
+        self.duration_ms = duration_ms
+        self.vendor = vendor
+        self.alias = alias
+        self.rowcount = rowcount
+        self.executemany = executemany
+        self.is_async = self.blocking = False
+        self.orm = "django"
+        self.relation = self.relation_kind = self.relation_path = self.relation_root = None
+        self.error = error
+        self.started = started
+        self.explainer = explainer
+        self._site = None
+        self.level = 0
+        self.setup = self.template = self.awaited = False
+        self.queryset: Any = None
+        self.tag: Origin | None = None
+
+
+#: What the hooks read and write: a Django statement itself, or the walk of another adapter's statement.
+WalkState = Event | Walk
+
+
 class _Local(threading.local):
     walk: Walk | None = None
 
@@ -42,18 +92,16 @@ class _Local(threading.local):
 _local = _Local()
 
 
-def begin(event: Any) -> Walk:
-    """Start the walk of ``event`` in this thread."""
-    walk = _local.walk = Walk(event)
-    return walk
-
-
-def current(event: Any) -> Walk | None:
+def current(event: Any) -> WalkState | None:
     """The walk of ``event`` (a new one for statements recorded by another adapter); None without an event."""
+    if type(event) is Event:
+        return event
+    if event is None:
+        return None
     walk = _local.walk
-    if walk is not None and walk.event is event:
-        return walk
-    return None if event is None else begin(event)
+    if walk is None or walk.event is not event:
+        walk = _local.walk = Walk(event)
+    return walk
 
 
 #: Where an instance keeps its origin: on Django's per-instance ``_state`` (a plain ModelState object), so

@@ -69,6 +69,21 @@ def test_raw_cursor_sql_and_executemany_are_recorded() -> None:
 
 
 @pytest.mark.django_db
+def test_recorded_statements_carry_every_field_of_a_query_event() -> None:
+    """The wrapper's event sets every slot QueryEvent has (it builds them itself, positionally)."""
+    with queryguard.capture(action="none") as cap:
+        list(Book.objects.all())
+        Tag.objects.count()
+    event, _ = cap.queries
+    assert isinstance(event, queryguard.QueryEvent)
+    unset = [name for name in queryguard.QueryEvent.__slots__ if not hasattr(event, name)]
+    assert unset == []
+    assert event.rowcount == 0  # counted from the result cache once the next statement ran
+    assert event.queryset is None  # then released: the event outlives the request's querysets
+    assert event.relation is None and event.is_async is False and event.blocking is False
+
+
+@pytest.mark.django_db
 def test_statements_outside_a_capture_are_not_recorded() -> None:
     """Only statements run while a capture is active reach it; the wrapper leaves the others alone."""
     Book.objects.count()
