@@ -3,8 +3,10 @@
 The bookshop's models on an SQLite file; the view lists 99 books and reads ``book.author`` for each (an N+1:
 1 + 99 = 100 queries). Bare: Django without the middleware and without the connection hook. Instrumented:
 ``QueryGuardMiddleware`` and the hook, with the default settings (findings logged, to a null handler here).
-Both run in one process through Django's WSGI handler, interleaved, several times; the ratio compares the
-medians of the process's CPU time per request (wall time on a shared machine measures the neighbours too).
+Both run in one process through Django's WSGI handler, on a server thread, in rounds of four requests ordered
+bare, instrumented, instrumented, bare: a drift of the machine's speed then weighs on both sides of a round
+alike. A round's ratio compares the CPU time of the process its two sides took (wall time on a shared machine
+measures the neighbours too); the result is the median of the rounds' ratios, with their quartiles.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ for folder in ("src", "integrations", "example_projects/django_bookshop"):
         sys.path.insert(0, str(ROOT / folder))
 
 BOOKS = 99
-REQUESTS = 20  # per sample
-SAMPLES = 21
+ROUNDS = 300
+WARM_UP = 10
 URL = "/bench/books/"
 
 
@@ -100,7 +102,10 @@ def _environ() -> dict[str, Any]:
     }
 
 
-def _handler(middleware: list[str]) -> Callable[[dict[str, Any], Any], Any]:
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def _handler(middleware: list[str]) -> Handler:
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import override_settings
 
@@ -112,55 +117,66 @@ def _start_response(status: str, headers: list[tuple[str, str]]) -> None:
     assert status.startswith("200")
 
 
-def _sample(handler: Callable[[dict[str, Any], Any], Any], server: ThreadPoolExecutor) -> float:
-    # Each request runs on a server thread, as under a real server: no frame of this module's above the view
-    # (the call-site walk goes all the way up, as it does under runserver or gunicorn). CPU time of the
-    # process: what queryguard adds, without the noise of other processes on the machine.
-    gc.collect()
+def _request(handler: Handler) -> float:
     started = time.process_time()
-    for _ in range(REQUESTS):
-        response = server.submit(handler, _environ(), _start_response).result()
-        assert b"author" in b"".join(response)
-        response.close()
-    return (time.process_time() - started) / REQUESTS
+    response = handler(_environ(), _start_response)
+    assert b"author" in b"".join(response)
+    response.close()
+    return time.process_time() - started
+
+
+def _rounds(
+    bare: Callable[..., Any], instrumented: Callable[..., Any], count: int
+) -> list[tuple[float, ...]]:
+    # Runs on the server thread, as requests do under a real server: no frame of this module's above the view
+    # but this one (the call-site walk goes all the way up, as it does under runserver or gunicorn). The
+    # connection hook is switched on and off around the instrumented requests: bare requests run bare.
+    from django.db import connections
+    from queryguard_django import _hooks
+
+    connection = connections["default"]
+    rounds = []
+    for _ in range(count):
+        _hooks.unhook(connection)
+        first_bare = _request(bare)
+        _hooks.hook(connection)
+        first, second = _request(instrumented), _request(instrumented)
+        _hooks.unhook(connection)
+        rounds.append((first_bare, first, second, _request(bare)))
+    return rounds
 
 
 def run() -> list[dict[str, Any]]:
     """Measure; one row."""
     folder = tempfile.TemporaryDirectory()
     _setup(Path(folder.name) / "bench.sqlite3")
-    from django.db import connections
-    from queryguard_django import _hooks
-
     logger = logging.getLogger("queryguard")
     saved = logger.handlers[:], logger.propagate
     logger.handlers, logger.propagate = [logging.NullHandler()], False
     bare = _handler([])
     instrumented = _handler(["queryguard_django.middleware.QueryGuardMiddleware"])
-    bare_times: list[float] = []
-    instrumented_times: list[float] = []
     server = ThreadPoolExecutor(1)
     try:
-        for index in range(SAMPLES + 1):
-            server.submit(_hooks.unhook, connections["default"]).result()
-            bare_time = _sample(bare, server)
-            server.submit(_hooks.hook, connections["default"]).result()
-            instrumented_time = _sample(instrumented, server)
-            if index:  # the first round warms both up
-                bare_times.append(bare_time)
-                instrumented_times.append(instrumented_time)
+        server.submit(_rounds, bare, instrumented, WARM_UP).result()
+        gc.collect()
+        rounds = server.submit(_rounds, bare, instrumented, ROUNDS).result()
     finally:
         server.shutdown()
         logger.handlers, logger.propagate = saved
         folder.cleanup()
-    bare_s, instrumented_s = statistics.median(bare_times), statistics.median(instrumented_times)
+    ratios = [
+        (first + second) / (first_bare + second_bare) for first_bare, first, second, second_bare in rounds
+    ]
+    bare_s = statistics.median([r[0] for r in rounds] + [r[3] for r in rounds])
+    instrumented_s = statistics.median([r[1] for r in rounds] + [r[2] for r in rounds])
     return [
         {
             "name": "Django view, 100 queries",
             "bare_s": bare_s,
             "instrumented_s": instrumented_s,
-            "ratio": instrumented_s / bare_s,
+            "ratio": statistics.median(ratios),
             "target": "at most 1.10",
+            "ratio_quartiles": statistics.quantiles(ratios, n=4)[::2],
         }
     ]
 
@@ -170,5 +186,6 @@ if __name__ == "__main__":
         print(
             f"{row['name']}: bare {row['bare_s'] * 1000:.2f} ms, with queryguard "
             f"{row['instrumented_s'] * 1000:.2f} ms per request, "
-            f"ratio {row['ratio']:.3f} (target: {row['target']})"
+            f"ratio {row['ratio']:.3f} (quartiles of the rounds: {row['ratio_quartiles'][0]:.3f}, "
+            f"{row['ratio_quartiles'][1]:.3f}; target: {row['target']})"
         )
