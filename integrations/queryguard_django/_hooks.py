@@ -51,8 +51,8 @@ def execute_wrapper(
 ) -> Any:
     """The ``execute_wrappers`` entry: records the statement into the active captures.
 
-    With no capture active it costs one ContextVar read. Recording is written out in the ``finally`` block
-    rather than in a function of its own: this runs once per statement.
+    Recording is written out in the ``finally`` block rather than in a function of its own: this runs once
+    per statement.
     """
     captures = _active.get()
     if not captures:

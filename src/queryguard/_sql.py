@@ -24,7 +24,7 @@ from collections.abc import Hashable, Mapping
 from itertools import chain
 from typing import Any, Final
 
-__all__ = ["Statement", "analyze", "params_key"]
+__all__ = ["Statement", "analyze", "params_key", "params_keys"]
 
 _CACHE_SIZE: Final = 4096
 # A huge statement (a bulk insert) would pin megabytes in the main cache: it gets a few slots of its own.
@@ -729,8 +729,6 @@ class _Tagged:
 def params_key(params: object) -> Hashable:
     """A hashable key equal for equal parameter sets, whatever their container types. Never raises."""
     try:
-        if isinstance(params, (tuple, list)) and all(map(_PLAIN_TYPES.__contains__, map(type, params))):
-            return tuple(params)  # what _freeze returns for these, without a call per value
         return _freeze(params)
     except Exception:  # a recursive structure, a __repr__ that raises, ...
         try:
