@@ -31,6 +31,8 @@ _LIBRARY, _USER, _HOOKED = 0, 1, 2
 _files: dict[str, int] = {}
 # Keyed by id(code); the code object is kept alive beside its hook so that the id cannot be reused.
 _hooks: dict[int, tuple[CodeType, FrameHook]] = {}
+# The codes whose hooks a hooked frame takes over from, further in (see register_frame_hook); by id(code).
+_shadows: dict[int, frozenset[CodeType]] = {}
 _described: dict[tuple[int, int], tuple[CodeType, str]] = {}
 _library_prefixes: list[str] = []
 # Walks of statements that may repeat, by the caller's key, most recent first (see capture_repeated).
@@ -64,14 +66,17 @@ def add_library_path(path: str) -> None:
             _files[code.co_filename] = _HOOKED
 
 
-def register_frame_hook(code: CodeType, hook: FrameHook) -> None:
+def register_frame_hook(code: CodeType, hook: FrameHook, *, shadows: Iterable[CodeType] = ()) -> None:
     """Call ``hook(frame, event)`` for frames running ``code`` while a statement is recorded.
 
     A non-empty string it returns becomes an entry of the call site (innermost first). The file of ``code``
-    is library code.
+    is library code. ``shadows``: codes whose hooks ``hook`` makes moot when their frames run further in
+    than a frame of ``code`` (it overrides whatever they note, and they label nothing there): a walk still
+    calls them; a repeated walk (see :func:`capture_repeated`) neither calls them nor looks their frames up.
     """
     _hooks[id(code)] = (code, hook)
     _files[code.co_filename] = _HOOKED
+    _shadows[id(code)] = frozenset(shadows)
     _trails.clear()
 
 
@@ -154,8 +159,9 @@ def capture_repeated(key: Hashable, event: Any = None, depth: int = 1) -> RawSit
     the boundary. When a statement with the same key comes from frames running the same code at the same
     instructions at those depths, only those frames are looked up, with ``sys._getframe``, which skips the
     frames in between without building frame objects for them (on Python 3.11, most of a walk's cost); the
-    hooks run on them as in a walk. The frames in between are, as they were then, neither user code nor
-    hooked. Otherwise the stack is walked.
+    hooks run on them as in a walk, but for those an outer hooked frame shadows (see
+    :func:`register_frame_hook`): such a frame is then one of the frames in between, which are, as they were
+    then, neither user code nor hooked. Otherwise the stack is walked.
     """
     known = _trails.get(key)
     if known is not None:
@@ -179,8 +185,24 @@ def capture_repeated(key: Hashable, event: Any = None, depth: int = 1) -> RawSit
         # Only the usual trail: its hooks (the boundary aside) run before its first user frame, all of
         # them, whatever they return, as in a walk.
         if all(index < first_user or hook is _BOUNDARY for index, hook in hooked):
-            _remember(key, Trail(checks, [item for item in hooked if item[1] is not _BOUNDARY]))
+            _remember(key, Trail(_unshadowed(checks)))
     return tuple(found)
+
+
+def _unshadowed(checks: list[Check]) -> list[Check]:
+    # The frames a repeat checks: not a frame whose hook an outer hooked frame shadows. Its hook would not
+    # run; it is then one of the frames in between.
+    kept: list[Check] = []
+    shadowed: frozenset[CodeType] = frozenset()
+    for check in reversed(checks):  # outermost first
+        hook, code = check[3], check[1]
+        if hook is not None:
+            if code in shadowed:
+                continue
+            shadowed |= _shadows.get(id(code), frozenset())
+        kept.append(check)
+    kept.reverse()
+    return kept
 
 
 class Trail:
@@ -188,11 +210,13 @@ class Trail:
 
     __slots__ = ("_at", "codes", "hooks", "lastis", "offsets", "site")
 
-    def __init__(self, checks: list[Check], hooks: list[tuple[int, FrameHook]]) -> None:
+    def __init__(self, checks: list[Check]) -> None:
         self.offsets = tuple(depth for depth, _, _, _ in checks)
         self.codes = tuple(code for _, code, _, _ in checks)
         self.lastis = [lasti for _, _, lasti, _ in checks]
-        self.hooks = tuple(hooks)
+        self.hooks = tuple(
+            (index, hook) for index, (_, _, _, hook) in enumerate(checks) if hook not in (None, _BOUNDARY)
+        )
         self.site: RawSite = tuple((code, lasti) for _, code, lasti, hook in checks if hook is None)
         # The depths of the checks from the last caller's frame (callers pass the same depth every time).
         self._at: tuple[int, tuple[int, ...]] = (-1, ())
@@ -204,27 +228,31 @@ class Trail:
             at = self._at = (depth, tuple(depth + offset for offset in self.offsets))
         # Loops in C: this runs for every statement of a loop.
         try:
-            frames = list(map(sys._getframe, at[1]))
+            frames = list(map(_getframe, at[1]))
         except ValueError:  # the stack is shallower
             return None
         if not all(map(operator.is_, map(_F_CODE, frames), self.codes)):
             return None
         if list(map(_F_LASTI, frames)) != self.lastis:
             return None
-        labels: list[SiteEntry] = []
+        labels: list[SiteEntry] | None = None
         for index, hook in self.hooks:
             try:
                 label = hook(frames[index], event)
             except Exception:  # a hook must never break recording
-                label = None
+                continue
             if label:
-                labels.append(label)
-        if not labels:
+                if labels is None:
+                    labels = [label]
+                else:
+                    labels.append(label)
+        if labels is None:
             return self.site
         # As in a walk: the user frame that makes three entries (or the first one) ends the site.
         return (*labels, *self.site[: max(1, 3 - len(labels))])
 
 
+_getframe = sys._getframe
 _F_CODE = operator.attrgetter("f_code")
 _F_LASTI = operator.attrgetter("f_lasti")
 

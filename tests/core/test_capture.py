@@ -221,3 +221,38 @@ def test_repeated_walk_matches_a_full_walk_and_runs_hooks() -> None:
     names = [entry[0].co_name for entry in other[0]]  # type: ignore[attr-defined,index]
     assert names[0] == "test_repeated_walk_matches_a_full_walk_and_runs_hooks"
     assert [event for event in seen if event is not None] == ["loop 0", "loop 1", "loop 2", "other"]
+
+
+def test_a_repeated_walk_skips_the_hooks_an_outer_hook_shadows() -> None:
+    """A hook registered with shadows=: a walk calls the inner hook too, a repeat only the outer one."""
+    from queryguard import _callsite
+
+    namespace: dict[str, object] = {}
+    source = "def outer(fn):\n    return inner(fn)\n\ndef inner(fn):\n    return fn()\n"
+    exec(compile(source, "<queryguard test library>", "exec"), namespace)
+    outer, inner = namespace["outer"], namespace["inner"]
+    assert callable(outer) and callable(inner)
+    calls: list[tuple[str, object]] = []
+    _callsite.register_frame_hook(inner.__code__, lambda frame, event: calls.append(("inner", event)))
+    _callsite.register_frame_hook(
+        outer.__code__, lambda frame, event: calls.append(("outer", event)), shadows=[inner.__code__]
+    )
+    key = object()
+    try:
+
+        def statement(event: str) -> object:
+            return _callsite.capture_repeated(key, event, 1)
+
+        sites = [outer(functools.partial(statement, f"loop {n}")) for n in range(3)]
+    finally:
+        for function in (inner, outer):
+            del _callsite._hooks[id(function.__code__)]
+            del _callsite._shadows[id(function.__code__)]
+    assert sites[0] == sites[1] == sites[2]
+    assert len(_callsite._trails[key]) == 1  # walked once, then repeated
+    assert calls == [
+        ("inner", "loop 0"),
+        ("outer", "loop 0"),
+        ("outer", "loop 1"),
+        ("outer", "loop 2"),
+    ]
