@@ -94,12 +94,12 @@ def execute_wrapper(
                     _relations.infer(event, event)
                 event._site = site if site is not None else ()
                 deliver(captures, event)
-                if event.queryset is not None:
+                if event.queryset is not None or event.holder is not None:
                     if event.rowcount < 0 or event.tag is not None:
-                        # Pending until the result cache is filled: see _rows (row count, instances' origins).
+                        # Pending until its rows are loaded: see _rows (row count, instances' origins).
                         _rows_local.pending = event
-                    else:
-                        event.queryset = None  # the event outlives the request's querysets: no reference
+                    else:  # the event outlives the request's objects: no reference
+                        event.queryset = event.holder = None
         except Exception as exc:
             internal_error("django execute wrapper", exc)
 

@@ -6,7 +6,9 @@ instance, the queryset) and fills ``event.relation`` (``"Book.author"``), ``rela
 ``relation_path`` (the lookup for ``select_related``/``prefetch_related``). Hooks run innermost frame first;
 a hook only overrides what an inner one found when it knows more (a descriptor knows more than the queryset
 it built). Hooks on querysets only note the queryset: :func:`infer` reads its relation after the walk, when
-no descriptor answered, so the common case (a descriptor) never pays for it.
+no descriptor answered, so the common case (a descriptor) never pays for it. A to-one descriptor
+(``book.author``) needs no queryset at all: its load's row is read from the instance Django caches it on, so
+the statements of a loop do not call the queryset hooks under it (``shadows``, see ``register_frame_hook``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from types import CodeType, FrameType
 from typing import Any
 
 from queryguard._callsite import register_frame_hook
-from queryguard._events import QueryEvent
 
 from . import _sites, _state
 from ._introspect import Link, filter_relation, find_link, manager_relation
@@ -31,14 +32,12 @@ _prefetch_callers: set[CodeType] = set()
 _to_one_prefetchers: tuple[type, ...] = ()
 _MAX_GET_RESULTS = 21
 _ORIGIN = _state.ORIGIN_ATTRIBUTE
-#: Whether the core's QueryEvent can carry the root model of a nested lookup (see the report).
-_HAS_ROOT = "relation_root" in getattr(QueryEvent, "__slots__", ())
 
 
 class Facts:
     """What a hook sets for one relation seen from one model (cached: no formatting per statement)."""
 
-    __slots__ = ("kind", "link", "name", "nests", "own_origin", "path")
+    __slots__ = ("cache", "kind", "link", "name", "nests", "own_origin", "path")
 
     def __init__(self, owner: str, link: Link, kind: str) -> None:
         self.link = link
@@ -47,6 +46,7 @@ class Facts:
         self.path = link.query_name if kind in ("count", "exists") else link.accessor
         self.nests = kind not in _NOT_NESTED
         self.own_origin: _state.Origin = (owner, link.accessor, link.to_many)
+        self.cache: str | None = None  # a to-one descriptor's key in its instance's field cache
 
 
 _facts: dict[tuple[Any, ...], Facts] = {}
@@ -63,16 +63,14 @@ def facts_for(owner: str, link: Link, kind: str | None = None) -> Facts:
 
 
 def apply(walk: _state.WalkState, event: Any, level: int, facts: Facts, parent: Any = None) -> None:
-    """Name the relation of ``event`` unless an inner hook already knew at least as much."""
-    if level <= walk.level:
-        return
+    """Name the relation of ``event``: the caller checked that no inner hook knew as much (``walk.level``)."""
     walk.level = level
     event.relation = facts.name
     event.relation_kind = facts.kind
     event.relation_path = facts.path
-    root = None
+    root = None  # the model whose queryset takes the full lookup ("Author" for books__reviews)
     if parent is not None:
-        above: _state.Origin | None = getattr(getattr(parent, "_state", None), _ORIGIN, None)
+        above: _state.Origin | None = getattr(parent._state, _ORIGIN, None)
         if above is None:
             walk.tag = facts.own_origin
         else:
@@ -81,8 +79,7 @@ def apply(walk: _state.WalkState, event: Any, level: int, facts: Facts, parent: 
             # select_related() cannot cross a to-many relation: then only the inner lookup is a valid fix.
             if facts.nests and not (facts.kind == "many_to_one" and origin[2]):
                 event.relation_path, root = origin[1], origin[0]
-    if _HAS_ROOT:  # the model whose queryset takes the full lookup ("Author" for books__reviews)
-        event.relation_root = root
+    event.relation_root = root
 
 
 def attribute(
@@ -102,9 +99,7 @@ def attribute(
 
 def _forget(walk: _state.WalkState, event: Any, level: int) -> None:
     walk.level = level
-    event.relation = event.relation_kind = event.relation_path = None
-    if _HAS_ROOT:
-        event.relation_root = None
+    event.relation = event.relation_kind = event.relation_path = event.relation_root = None
 
 
 def _from_queryset(walk: _state.WalkState, event: Any, queryset: Any, kind: str | None) -> None:
@@ -173,49 +168,58 @@ def _m2m_manager(frame: FrameType, event: Any) -> None:
 # -- descriptors ---------------------------------------------------------------------------------------
 
 
-#: The facts of each descriptor, with the model they were built for (a subclass shares its parent's).
-_descriptor_facts: dict[Any, tuple[type, Facts]] = {}
+#: The facts of each descriptor seen from each model (a subclass shares its parent's descriptors).
+_descriptor_facts: dict[tuple[Any, type], Facts] = {}
 
 
-def _descriptor(build: Callable[[Any], Link], level: int, nests: bool, frame: FrameType, event: Any) -> None:
+def _descriptor(
+    build: Callable[[Any], tuple[Link, str | None]], level: int, nests: bool, frame: FrameType, event: Any
+) -> None:
     # Registered through functools.partial (the hooks below): no frame of its own for the dispatch.
     walk = event if type(event) is _Event else _current(event)
     if walk is None:
         return None
-    if walk.level >= level:
-        return None
     local = frame.f_locals
-    descriptor, instance = local["self"], local["instance"]
-    model = type(instance)
-    known = _descriptor_facts.get(descriptor)
-    if known is not None and known[0] is model:
-        facts = known[1]
-    else:
-        facts = facts_for(model.__name__, build(descriptor))
-        _descriptor_facts[descriptor] = (model, facts)
-    apply(walk, event, level, facts, instance if nests else None)
+    instance = local["instance"]
+    key = (local["self"], type(instance))
+    facts = _descriptor_facts.get(key)
+    if facts is None:
+        link, cache = build(key[0])
+        facts = _descriptor_facts[key] = facts_for(key[1].__name__, link)
+        facts.cache = cache
+    named = walk.level < level
+    if named:
+        apply(walk, event, level, facts, instance if nests else None)
+    if facts.cache is not None:
+        # A to-one load: Django caches the instance on ``instance``, where its row is counted (see _rows).
+        # What the queryset hook noted further in is left aside (a repeated walk does not call that hook).
+        walk.queryset = None
+        if named:
+            walk.holder, walk.cache = instance, facts.cache
     return None
 
 
-def _forward_link(descriptor: Any) -> Link:
-    name = descriptor.field.name
-    return Link(name, name, "many_to_one", False, None)
+def _forward_link(descriptor: Any) -> tuple[Link, str | None]:
+    field = descriptor.field
+    return Link(field.name, field.name, "many_to_one", False, None), field.cache_name
 
 
-def _reverse_one_link(descriptor: Any) -> Link:
+def _reverse_one_link(descriptor: Any) -> tuple[Link, str | None]:
     related = descriptor.related
-    return Link(
+    link = Link(
         related.get_accessor_name(), related.field.related_query_name(), "one_to_one_reverse", False, None
     )
+    return link, related.cache_name
 
 
-def _generic_link(descriptor: Any) -> Link:
-    return Link(descriptor.name, descriptor.name, "generic", False, None)
+def _generic_link(descriptor: Any) -> tuple[Link, str | None]:
+    # Its content type may be looked up first, under the same frame: its rows are counted from querysets.
+    return Link(descriptor.name, descriptor.name, "generic", False, None), None
 
 
-def _deferred_link(descriptor: Any) -> Link:
+def _deferred_link(descriptor: Any) -> tuple[Link, str | None]:
     name = descriptor.field.name
-    return Link(name, name, "deferred", False, None)
+    return Link(name, name, "deferred", False, None), None
 
 
 _forward: Hook = functools.partial(_descriptor, _forward_link, DESCRIPTOR, True)
@@ -288,8 +292,13 @@ def install() -> None:
 
         hooks[GenericForeignKey.__get__] = _generic_foreign_key
         to_one.append(GenericForeignKey)
+    # A to-one descriptor reads its load's row from its instance's field cache: the queryset hooks further in
+    # are moot under it.
+    evaluation = [query.QuerySet._fetch_all.__code__]
+    evaluation.append(query.QuerySet._iterator.__code__)  # type: ignore[attr-defined]
     for function, hook in hooks.items():
-        register_frame_hook(function.__code__, hook)
+        to_one_load = hook in (_forward, _reverse_one)
+        register_frame_hook(function.__code__, hook, shadows=evaluation if to_one_load else ())
     factory = rd.create_forward_many_to_many_manager.__code__
     for code in _nested_codes(factory, frozenset({"count", "exists"}), "ManyRelatedManager"):
         register_frame_hook(code, _m2m_manager)

@@ -2,9 +2,11 @@
 
 SQLite reports ``rowcount == -1`` for a SELECT, yet the N+1 detector needs the row count of the statement
 whose rows a loop walks (to name the parent query). The statement's queryset is *pending* until the next
-statement of the same thread is recorded (or the request ends): by then Django has filled its result cache,
-whose length is the row count, and whose instances receive the origin their relation gives them (see
-:mod:`queryguard_django._state`). No signal, no per-instance cost.
+statement of the same thread is recorded: by then Django
+has filled its result cache, whose length is the row count, and whose instances receive the origin their
+relation gives them (see :mod:`queryguard_django._state`). A to-one relation's load (``book.author``) keeps
+the instance it was read from instead, its *holder*: Django caches the loaded instance there, and the
+queryset the descriptor built is freed as soon as Django is done with it. No signal, no per-instance cost.
 """
 
 from __future__ import annotations
@@ -26,14 +28,18 @@ _ORIGIN = _state.ORIGIN_ATTRIBUTE
 
 
 def resolve(event: _state.Event) -> None:
-    """Complete ``event``, this thread's pending statement, from its filled result cache; forget both."""
+    """Complete ``event``, this thread's pending statement, from the rows it loaded; forget both."""
     _local.pending = None
-    queryset, tag = event.queryset, event.tag
-    event.queryset = None
+    queryset, holder, tag = event.queryset, event.holder, event.tag
+    event.queryset = event.holder = None
     try:
-        rows = queryset._result_cache
-        if rows is None:  # .iterator(), or not evaluated: nothing to learn
-            return
+        if holder is not None:  # a to-one relation's load: Django cached the instance (or None) on its holder
+            loaded = holder._state.fields_cache.get(event.cache)
+            rows = () if loaded is None else (loaded,)
+        else:
+            rows = queryset._result_cache
+            if rows is None:  # .iterator(), or not evaluated: nothing to learn
+                return
         if event.rowcount < 0:
             event.rowcount = len(rows)
         if tag is not None:

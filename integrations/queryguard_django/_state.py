@@ -26,7 +26,7 @@ auditing: contextvars.ContextVar[bool] = contextvars.ContextVar("queryguard_djan
 class Walk:
     """What the hooks found about one statement recorded by another adapter (see :class:`Event`)."""
 
-    __slots__ = ("awaited", "event", "level", "queryset", "setup", "tag", "template")
+    __slots__ = ("awaited", "cache", "event", "holder", "level", "queryset", "setup", "tag", "template")
 
     def __init__(self, event: Any) -> None:
         self.event = event
@@ -35,6 +35,8 @@ class Walk:
         self.template = False  # the innermost template node is already named
         self.awaited = False  # the awaiting coroutine is already named
         self.queryset: Any = None  # the queryset whose evaluation runs the statement
+        self.holder: Any = None  # or the instance whose field cache receives what it loads (to-one relations)
+        self.cache: str | None = None  # the key in that field cache
         self.tag: Origin | None = None  # the origin of the instances it loads
 
 
@@ -46,7 +48,7 @@ class Event(QueryEvent):
     ``QueryEvent``'s keywords; a test checks that no slot of ``QueryEvent`` is left unset.
     """
 
-    __slots__ = ("awaited", "level", "queryset", "setup", "tag", "template")
+    __slots__ = ("awaited", "cache", "holder", "level", "queryset", "setup", "tag", "template")
 
     def __init__(
         self,
@@ -78,6 +80,8 @@ class Event(QueryEvent):
         self.level = 0
         self.setup = self.template = self.awaited = False
         self.queryset: Any = None
+        self.holder: Any = None
+        self.cache: str | None = None
         self.tag: Origin | None = None
 
 

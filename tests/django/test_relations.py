@@ -255,6 +255,24 @@ def test_the_parent_query_is_named(data: dict[str, Any]) -> None:
     assert finding.count == 6
 
 
+def test_to_one_loads_count_their_row_where_django_cached_it(data: dict[str, Any]) -> None:
+    """book.author, author.profile: a load's row count is read from the instance Django cached it on."""
+    lonely = Author.objects.create(name="no profile", publisher=data["publishers"][0])
+
+    def work() -> None:
+        names = [b.author.name for b in Book.objects.order_by("id")]
+        assert len(names) == 6
+        with pytest.raises(Profile.DoesNotExist):
+            lonely.profile  # noqa: B018 - the access runs the statement
+        Tag.objects.count()  # a last statement: the loads before it are complete
+
+    cap = captured(work)
+    authors = [e for e in cap.queries if e.relation == "Book.author"]
+    (profile,) = [e for e in cap.queries if e.relation == "Author.profile"]
+    assert [e.rowcount for e in authors] == [1] * 6 and profile.rowcount == 0
+    assert all(e.holder is None and e.queryset is None for e in [*authors, profile])  # type: ignore[attr-defined]
+
+
 def test_template_line_is_the_call_site(data: dict[str, Any]) -> None:
     """A query run while a template renders is reported at the template file and line."""
     engine = Engine(app_dirs=True)
