@@ -2,7 +2,7 @@
 
 SQLite reports ``rowcount == -1`` for a SELECT, yet the N+1 detector needs the row count of the statement
 whose rows a loop walks (to name the parent query). The statement's queryset is *pending* until the next
-statement of the same thread is recorded: by then Django
+statement of the same thread is recorded, or the request that ran it ends (:func:`flush`): by then Django
 has filled its result cache, whose length is the row count, and whose instances receive the origin their
 relation gives them (see :mod:`queryguard_django._state`). A to-one relation's load (``book.author``) keeps
 the instance it was read from instead, its *holder*: Django caches the loaded instance there, and the
@@ -49,3 +49,10 @@ def resolve(event: _state.Event) -> None:
                     setattr(state, _ORIGIN, tag)
     except Exception as exc:
         internal_error("counting rows", exc)
+
+
+def flush() -> None:
+    """Complete this thread's pending statement now: the request that ran it is ending."""
+    pending = _local.pending
+    if pending is not None:
+        resolve(pending)

@@ -24,7 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from queryguard import Capture, QueryGuardViolation
 from queryguard._guard import internal_error
 
-from . import _ring, _sites, _state, conf
+from . import _ring, _rows, _sites, _state, conf
 
 GetResponse = Callable[[HttpRequest], Any]
 APP_NAME = "queryguard_django"
@@ -90,6 +90,9 @@ def _start(request: HttpRequest) -> Capture | None:
 
 
 def _finish(cap: Capture, request: HttpRequest, response: HttpResponseBase | None) -> Any:
+    # The view's last statement in this thread has its rows now (a sync view's; an async view's statements
+    # ran in sync_to_async threads, where they complete on their thread's next statement).
+    _rows.flush()
     if _is_report_page(request):
         cap.stop(act=False)
         return response

@@ -47,6 +47,16 @@ def test_each_request_has_one_capture_named_after_it(captures: list[Capture]) ->
 
 
 @pytest.mark.django_db
+def test_the_last_statement_of_a_request_has_its_rows_counted(captures: list[Capture]) -> None:
+    """SQLite gives no row count for a SELECT: the view's last one is counted when the request ends."""
+    seed()
+    assert Client().get("/clean/").status_code == 200
+    (cap,) = captures
+    (select,) = cap.queries
+    assert select.rowcount == 6
+
+
+@pytest.mark.django_db
 def test_template_call_site_through_the_middleware(captures: list[Capture]) -> None:
     """A view that renders a template: the N+1 is reported at the template line."""
     seed()
