@@ -6,7 +6,8 @@ The bookshop's models on an SQLite file; the view lists 99 books and reads ``boo
 Both run in one process through Django's WSGI handler, on a server thread, in rounds of four requests ordered
 bare, instrumented, instrumented, bare: a drift of the machine's speed then weighs on both sides of a round
 alike. A round's ratio compares the CPU time of the process its two sides took (wall time on a shared machine
-measures the neighbours too); the result is the median of the rounds' ratios, with their quartiles.
+measures the neighbours too); the result is the median of the rounds' ratios, with a 95% confidence
+interval of that median and the rounds' quartiles.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import math
 import statistics
 import sys
 import tempfile
@@ -164,10 +166,11 @@ def run() -> list[dict[str, Any]]:
         server.shutdown()
         logger.handlers, logger.propagate = saved
         folder.cleanup()
-    ratios = [
+    ratios = sorted(
         (first + second) / (first_bare + second_bare) for first_bare, first, second, second_bare in rounds
-    ]
+    )
     quartiles = statistics.quantiles(ratios, n=4)[::2]
+    low, high = median_interval(ratios)
     bare_s = statistics.median([r[0] for r in rounds] + [r[3] for r in rounds])
     instrumented_s = statistics.median([r[1] for r in rounds] + [r[2] for r in rounds])
     return [
@@ -178,9 +181,26 @@ def run() -> list[dict[str, Any]]:
             "ratio": statistics.median(ratios),
             "target": "at most 1.10",
             "ratio_quartiles": quartiles,
-            "value": f"median of {ROUNDS} rounds; quartiles {quartiles[0]:.2f}-{quartiles[1]:.2f}",
+            "ratio_interval": (low, high),
+            "value": (
+                f"median of {ROUNDS} rounds (95% interval {low:.3f}-{high:.3f}); "
+                f"rounds' quartiles {quartiles[0]:.2f}-{quartiles[1]:.2f}"
+            ),
         }
     ]
+
+
+def median_interval(ordered: list[float]) -> tuple[float, float]:
+    """A 95% confidence interval of the median of ``ordered`` (sorted), from its order statistics.
+
+    The number of samples below the true median is binomial(n, 1/2): the interval runs between the ranks
+    n/2 -/+ 1.96 * sqrt(n)/2. It says how well the median is known; the quartiles say how far rounds spread.
+    """
+    n = len(ordered)
+    spread = 0.98 * math.sqrt(n)
+    low = max(0, math.floor(n / 2 - spread) - 1)
+    high = min(n - 1, math.ceil(n / 2 + spread))
+    return ordered[low], ordered[high]
 
 
 if __name__ == "__main__":
@@ -188,6 +208,7 @@ if __name__ == "__main__":
         print(
             f"{row['name']}: bare {row['bare_s'] * 1000:.2f} ms, with queryguard "
             f"{row['instrumented_s'] * 1000:.2f} ms per request, "
-            f"ratio {row['ratio']:.3f} (quartiles of the rounds: {row['ratio_quartiles'][0]:.3f}, "
+            f"ratio {row['ratio']:.3f} (95% interval of the median: {row['ratio_interval'][0]:.3f}-"
+            f"{row['ratio_interval'][1]:.3f}; quartiles of the rounds: {row['ratio_quartiles'][0]:.3f}, "
             f"{row['ratio_quartiles'][1]:.3f}; target: {row['target']})"
         )
