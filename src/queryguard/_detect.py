@@ -135,13 +135,18 @@ def build_groups(
         return group
 
     gathered: dict[tuple[str, int], list[int]] = {}
+    last_sql: str | None = None
+    last_site: object = None
+    indices: list[int] = []
     for index, event in enumerate(events):
-        text_key = (event.sql, id(event._site))
-        indices = gathered.get(text_key)
-        if indices is None:
-            gathered[text_key] = [index]
-        else:
+        sql, site = event.sql, event._site
+        if site is last_site and sql == last_sql:  # the next statement of a loop: no key to build
             indices.append(index)
+            continue
+        text_key = (sql, id(site))
+        indices = gathered.get(text_key) or gathered.setdefault(text_key, [])
+        indices.append(index)
+        last_sql, last_site = sql, site
     runs: list[Run] = []
     for indices in gathered.values():  # in the order of their first statements
         group = group_of(events[indices[0]], indices[0])
