@@ -89,6 +89,7 @@ def execute_wrapper(
             # The statements of a loop repeat their SQL and their frames: the walk is then repeated by depth.
             # The hooks write what they find on the event (see _state.Event).
             site = _callsite.capture_repeated(hash(event.sql), event, _SKIP)
+            held = None
             if not event.setup:
                 if event.level < _QUERYSET:
                     _relations.infer(event, event)
@@ -96,10 +97,11 @@ def execute_wrapper(
                 deliver(captures, event)
                 if event.queryset is not None or event.holder is not None:
                     if event.rowcount < 0 or event.tag is not None:
-                        # Pending until its rows are loaded: see _rows (row count, instances' origins).
-                        _rows_local.pending = event
-                    else:  # the event outlives the request's objects: no reference
-                        event.queryset = event.holder = None
+                        held = event  # pending until its rows are loaded: see _rows
+                    else:
+                        event.queryset = event.holder = None  # the event outlives the request's objects
+            if held is not pending:
+                _rows_local.pending = held
         except Exception as exc:
             internal_error("django execute wrapper", exc)
 

@@ -28,18 +28,23 @@ _ORIGIN = _state.ORIGIN_ATTRIBUTE
 
 
 def resolve(event: _state.Event) -> None:
-    """Complete ``event``, this thread's pending statement, from the rows it loaded; forget both."""
-    _local.pending = None
+    """Complete ``event``, a pending statement, from the rows it loaded, and forget them.
+
+    The caller clears or replaces ``_local.pending`` (the execute wrapper does it once per statement).
+    """
     queryset, holder, tag = event.queryset, event.holder, event.tag
     event.queryset = event.holder = None
     try:
         if holder is not None:  # a to-one relation's load: Django cached the instance (or None) on its holder
             loaded = holder._state.fields_cache.get(event.cache)
-            rows = () if loaded is None else (loaded,)
-        else:
-            rows = queryset._result_cache
-            if rows is None:  # .iterator(), or not evaluated: nothing to learn
-                return
+            if event.rowcount < 0:
+                event.rowcount = 0 if loaded is None else 1
+            if tag is not None and loaded is not None:
+                setattr(loaded._state, _ORIGIN, tag)
+            return
+        rows = queryset._result_cache if queryset is not None else None
+        if rows is None:  # .iterator(), not evaluated, or completed already: nothing to learn
+            return
         if event.rowcount < 0:
             event.rowcount = len(rows)
         if tag is not None:
@@ -55,4 +60,5 @@ def flush() -> None:
     """Complete this thread's pending statement now: the request that ran it is ending."""
     pending = _local.pending
     if pending is not None:
+        _local.pending = None
         resolve(pending)
