@@ -112,6 +112,20 @@ def test_sort_without_an_index_in_that_order_is_a_temp_sort(shop: Shop) -> None:
     assert label[shop.vendor] in finding.message
 
 
+def test_a_filtered_sort_names_what_it_orders_by_apart_from_the_filter(shop: Shop) -> None:
+    """WHERE title = ? ORDER BY published: the sort orders by published; an index may lead with title."""
+    sql = "SELECT id, title FROM book WHERE title = ? ORDER BY published LIMIT 10"
+    cap = explain_block(shop, sql, ("title 42",), orm="django")
+    for finding in [f for f in cap.findings if f.kind == "temp_sort"]:
+        assert "ordering by published" in finding.message
+        assert finding.columns[-1] == "published"
+        if finding.columns == ("title", "published"):
+            assert "after filtering on title" in finding.message
+    if shop.vendor == "sqlite":  # it sorts in a temporary B-tree after the scan
+        finding = one(cap, "temp_sort")
+        assert 'models.Index(fields=["title", "published"]' in finding.suggestion
+
+
 def test_large_offset_suggests_keyset_pagination_without_showing_the_value(shop: Shop) -> None:
     """A large OFFSET parameter is a large_offset finding; its value shows only with show_params."""
     sql = "SELECT id, title FROM book ORDER BY id LIMIT 10 OFFSET ?"

@@ -122,7 +122,11 @@ def _sort_spill(ctx: Context, smell: Smell, columns: str) -> str:
 
 
 def _temp_sort(ctx: Context, smell: Smell, columns: str) -> str:
-    return f"{smell.summary}, ordering by {columns}"
+    # The index leads with the equality filters when there are some: they are not what the sort orders by.
+    ordering = tuple(smell.details.get("ordering") or smell.columns)
+    filters = [column for column in smell.columns if column not in ordering]
+    after = f" after filtering on {', '.join(filters)}" if filters else ""
+    return f"{smell.summary}, ordering by {', '.join(ordering) or '?'}{after}"
 
 
 def _misestimate(ctx: Context, smell: Smell, columns: str) -> str:

@@ -180,4 +180,5 @@ def _temp(what: str, row: Any, facts: _plan.Facts, info: _plan.InfoLookup) -> li
     desc = tuple(flags[column] for column in columns)
     smell = Smell("temp_sort", table, columns, f"USE TEMP B-TREE FOR {what} on {table}", row, schema=schema)
     smell.details["descending"] = desc
+    smell.details["ordering"] = tuple(dict.fromkeys(column for _, column, _ in listed))
     return [smell]
