@@ -126,6 +126,14 @@ def test_a_filtered_sort_names_what_it_orders_by_apart_from_the_filter(shop: Sho
         assert 'models.Index(fields=["title", "published"]' in finding.suggestion
 
 
+def test_the_optimizers_annotations_are_no_columns(shop: Shop) -> None:
+    """MariaDB prints UPPER(?) as <cache>(ucase(...)): no finding names a column the table does not have."""
+    sql = "SELECT id, title FROM book WHERE UPPER(title) LIKE UPPER(?)"
+    cap = explain_block(shop, sql, ("%42%",), orm="django")
+    columns = {column for finding in cap.findings for column in finding.columns}
+    assert columns <= {"id", "title", "price", "author_id", "published"}
+
+
 def test_large_offset_suggests_keyset_pagination_without_showing_the_value(shop: Shop) -> None:
     """A large OFFSET parameter is a large_offset finding; its value shows only with show_params."""
     sql = "SELECT id, title FROM book ORDER BY id LIMIT 10 OFFSET ?"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -189,13 +190,23 @@ def _table(
     return found
 
 
+#: The optimizer's annotations in a printed condition: ``<cache>(...)``, ``<in_optimizer>``,
+#: ``<expr_cache><`t`.`a`>(...)``. Comparisons are printed with spaces around ``<`` and ``>``.
+_ANNOTATION: Final = re.compile(r"<[^<>\s()']+>")
+
+
+def _condition_refs(condition: str) -> list[_lex.Ref]:
+    """The columns a printed ``attached_condition`` reads (not the optimizer's ``<cache>`` and such)."""
+    return _lex.column_refs(_lex.tokenize(_ANNOTATION.sub(" ", condition), vendor="mysql"))
+
+
 def _scan(
     node: dict[str, Any], alias: str, schema: str | None, table: str, rows: float | None, inner: bool,
     facts: _plan.Facts, table_info: TableInfo,
 ) -> list[Smell]:  # fmt: skip
     """A full table (or index) scan: a function on an indexed column, an unindexed join, or filter."""
     condition = node.get("attached_condition")
-    refs = _lex.column_refs(_lex.tokenize(condition, vendor="mysql")) if isinstance(condition, str) else []
+    refs = _condition_refs(condition) if isinstance(condition, str) else []
     refs = [r for r in refs if facts.mine(r.qualifier, alias)] or facts.filters(alias)
     filters = [r for r in refs if r.other is None]
     summary = f"type={node.get('access_type')} on {table}"
