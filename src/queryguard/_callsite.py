@@ -10,6 +10,7 @@ skipped.
 
 from __future__ import annotations
 
+import inspect
 import operator
 import os
 import sys
@@ -206,9 +207,15 @@ def _unshadowed(checks: list[Check]) -> list[Check]:
 
 
 class Trail:
-    """The frames a walk counted, to look up again by depth, and how to repeat the walk over them."""
+    """The frames a walk counted, to look up again by depth, and how to repeat the walk over them.
 
-    __slots__ = ("_at", "codes", "hooks", "lastis", "offsets", "site")
+    While a loop runs, its statements come from the same user frame: the innermost user frame of the last
+    match (the *anchor*) is kept until the capture stops. A live frame keeps its callers, each stopped at the
+    same instruction, so when the anchor is found again at its depth and instruction only the frames under it
+    are checked. A generator's or coroutine's frame is never an anchor: another caller can resume it.
+    """
+
+    __slots__ = ("_at", "anchor", "anchorable", "codes", "hooks", "lastis", "near", "offsets", "site")
 
     def __init__(self, checks: list[Check]) -> None:
         self.offsets = tuple(depth for depth, _, _, _ in checks)
@@ -218,23 +225,49 @@ class Trail:
             (index, hook) for index, (_, _, _, hook) in enumerate(checks) if hook not in (None, _BOUNDARY)
         )
         self.site: RawSite = tuple((code, lasti) for _, code, lasti, hook in checks if hook is None)
+        # The checks up to the first user frame (a repeat's hooks all run on frames under it).
+        self.near = next(index for index, check in enumerate(checks) if check[3] is None) + 1
+        self.anchorable = not self.codes[self.near - 1].co_flags & _RESUMABLE
+        self.anchor: FrameType | None = None
         # The depths of the checks from the last caller's frame (callers pass the same depth every time).
-        self._at: tuple[int, tuple[int, ...]] = (-1, ())
+        self._at: tuple[int, tuple[int, ...], tuple[int, ...]] = (-1, (), ())
 
     def repeat(self, depth: int, event: Any) -> RawSite | None:
         """The walk's result from ``sys._getframe(depth)``, or None if the frames are not the same."""
         at = self._at
         if at[0] != depth:
-            at = self._at = (depth, tuple(depth + offset for offset in self.offsets))
-        # Loops in C: this runs for every statement of a loop.
+            depths = tuple(depth + offset for offset in self.offsets)
+            at = self._at = (depth, depths, depths[: self.near])
+        codes, lastis = self.codes, self.lastis
+        anchor = self.anchor
         try:
-            frames = list(map(_getframe, at[1]))
+            if anchor is not None:
+                near = at[2]
+                last = len(near) - 1
+                if _getframe(near[last]) is anchor and anchor.f_lasti == lastis[last]:
+                    # Its callers are those of the last match: only the hooked frames under it are checked.
+                    frames = []
+                    for index in range(last):
+                        frame = _getframe(near[index])
+                        if frame.f_code is not codes[index] or frame.f_lasti != lastis[index]:
+                            return None
+                        frames.append(frame)
+                    return self._hooked(frames, event)
+            frames = list(map(_getframe, at[1]))  # loops in C: this runs for every statement of a loop
         except ValueError:  # the stack is shallower
             return None
-        if not all(map(operator.is_, map(_F_CODE, frames), self.codes)):
+        if not all(map(operator.is_, map(_F_CODE, frames), codes)):
             return None
-        if list(map(_F_LASTI, frames)) != self.lastis:
+        if list(map(_F_LASTI, frames)) != lastis:
             return None
+        if self.anchorable:
+            if self.anchor is None:
+                _anchored.append(self)
+            self.anchor = frames[self.near - 1]
+        return self._hooked(frames, event)
+
+    def _hooked(self, frames: list[FrameType], event: Any) -> RawSite:
+        # The hooks, on the frames of the checks (in order, the hooked ones all under the first user frame).
         labels: list[SiteEntry] | None = None
         for index, hook in self.hooks:
             try:
@@ -250,6 +283,19 @@ class Trail:
             return self.site
         # As in a walk: the user frame that makes three entries (or the first one) ends the site.
         return (*labels, *self.site[: max(1, 3 - len(labels))])
+
+
+#: Trails holding an anchor: :func:`release_anchors` lets the frames go.
+_anchored: list[Trail] = []
+_RESUMABLE = (
+    inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
+)
+
+
+def release_anchors() -> None:
+    """Forget the frames the trails hold (a capture stopping calls it: its loops are over)."""
+    while _anchored:
+        _anchored.pop().anchor = None
 
 
 _getframe = sys._getframe

@@ -183,6 +183,7 @@ class Capture:
         except ValueError:  # ended in another context than it started in (a task switched)
             _active.set(tuple(cap for cap in _active.get() if cap is not self))
         self.ended = time.perf_counter()
+        _callsite.release_anchors()
         if act:
             from ._actions import finish
 

@@ -7,6 +7,8 @@ import functools
 import logging
 import sys
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -256,3 +258,53 @@ def test_a_repeated_walk_skips_the_hooks_an_outer_hook_shadows() -> None:
         ("outer", "loop 1"),
         ("outer", "loop 2"),
     ]
+
+
+def test_a_loops_user_frame_vouches_for_its_callers_and_nothing_else() -> None:
+    """Repeats from the same live user frame check only the frames under it; another frame is checked again.
+
+    A loop's element call runs a statement, or the same loop again from another caller: the inner loop's frame
+    is then at the depth of the outer one (which is live, at the same instruction). Every repeated site equals
+    a full walk. A generator's frame is never an anchor (another caller could resume it); a capture's end
+    releases them.
+    """
+    from queryguard import _callsite
+
+    namespace: dict[str, Any] = {"capture_repeated": _callsite.capture_repeated, "capture": _callsite.capture}
+    source = (
+        "import sys\n"
+        "def library(fn):\n    return fn()\n"
+        "def record(key, found):\n"
+        "    found.append((capture_repeated(key, None, 1), capture(None, sys._getframe(1))))\n"
+    )
+    exec(compile(source, "<queryguard test library>", "exec"), namespace)
+    library, record = namespace["library"], namespace["record"]
+    _callsite.register_frame_hook(library.__code__, lambda frame, event: None)
+    key = object()
+    found: list[tuple[object, object]] = []
+    statement = functools.partial(record, key, found)
+
+    def loop(steps: list[Any]) -> list[None]:
+        return [library(step) for step in steps]
+
+    def again() -> None:
+        loop([statement, statement])
+
+    def generated() -> Iterator[None]:
+        for _ in range(2):
+            yield library(statement)
+
+    try:
+        loop([statement, statement, again, statement])
+        list(generated())
+        anchored = [trail for trail in _callsite._trails[key] if trail.anchor is not None]
+        with queryguard.capture(action="none"):
+            pass
+    finally:
+        del _callsite._hooks[id(library.__code__)]
+    assert len(found) == 7
+    assert all(repeated == walked for repeated, walked in found)
+    assert found[0][0] == found[1][0] == found[4][0] != found[2][0]  # the inner loop's site is its own
+    assert anchored
+    assert not [trail for trail in _callsite._trails[key] if trail.anchor is not None]  # released
+    assert [trail for trail in _callsite._trails[key] if not trail.anchorable]  # the generator's trail
