@@ -20,7 +20,7 @@ from typing import Any
 
 from django.utils.functional import cached_property
 
-from queryguard import _callsite
+from queryguard import _callsite, _repeat
 from queryguard._capture import _active, deliver
 from queryguard._guard import internal_error
 
@@ -88,7 +88,7 @@ def execute_wrapper(
             # Start above this function, _execute_with_wrappers and execute(): Django's, never the user's.
             # The statements of a loop repeat their SQL and their frames: the walk is then repeated by depth.
             # The hooks write what they find on the event (see _state.Event).
-            site = _callsite.capture_repeated(hash(event.sql), event, _SKIP)
+            site = _repeat.capture_repeated(hash(event.sql), event, _SKIP)
             held = None
             if not event.setup:
                 if event.level < _QUERYSET:

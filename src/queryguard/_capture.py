@@ -12,7 +12,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _callsite
+from . import _callsite, _repeat
 from ._config import Config
 from ._events import Finding, QueryEvent
 
@@ -183,7 +183,7 @@ class Capture:
         except ValueError:  # ended in another context than it started in (a task switched)
             _active.set(tuple(cap for cap in _active.get() if cap is not self))
         self.ended = time.perf_counter()
-        _callsite.release_anchors()
+        _repeat.release_anchors()
         if act:
             from ._actions import finish
 

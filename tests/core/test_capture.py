@@ -199,7 +199,7 @@ def test_warn_action_points_at_the_users_block() -> None:
 
 def test_repeated_walk_matches_a_full_walk_and_runs_hooks() -> None:
     """capture_repeated() repeats a walk by depth, running its hooks again; another site is walked anew."""
-    from queryguard import _callsite
+    from queryguard import _callsite, _repeat
 
     namespace: dict[str, object] = {}
     exec(compile("def library(fn):\n    return fn()\n", "<queryguard test library>", "exec"), namespace)
@@ -211,7 +211,7 @@ def test_repeated_walk_matches_a_full_walk_and_runs_hooks() -> None:
     try:
 
         def statement(event: str) -> tuple[object, object]:
-            return _callsite.capture_repeated(key, event, 1), _callsite.capture(None, sys._getframe(1))
+            return _repeat.capture_repeated(key, event, 1), _callsite.capture(None, sys._getframe(1))
 
         looped = [library(functools.partial(statement, f"loop {n}")) for n in range(3)]
         other = library(functools.partial(statement, "other"))
@@ -227,7 +227,7 @@ def test_repeated_walk_matches_a_full_walk_and_runs_hooks() -> None:
 
 def test_a_repeated_walk_skips_the_hooks_an_outer_hook_shadows() -> None:
     """A hook registered with shadows=: a walk calls the inner hook too, a repeat only the outer one."""
-    from queryguard import _callsite
+    from queryguard import _callsite, _repeat
 
     namespace: dict[str, object] = {}
     source = "def outer(fn):\n    return inner(fn)\n\ndef inner(fn):\n    return fn()\n"
@@ -243,7 +243,7 @@ def test_a_repeated_walk_skips_the_hooks_an_outer_hook_shadows() -> None:
     try:
 
         def statement(event: str) -> object:
-            return _callsite.capture_repeated(key, event, 1)
+            return _repeat.capture_repeated(key, event, 1)
 
         sites = [outer(functools.partial(statement, f"loop {n}")) for n in range(3)]
     finally:
@@ -268,9 +268,9 @@ def test_a_loops_user_frame_vouches_for_its_callers_and_nothing_else() -> None:
     a full walk. A generator's frame is never an anchor (another caller could resume it); a capture's end
     releases them.
     """
-    from queryguard import _callsite
+    from queryguard import _callsite, _repeat
 
-    namespace: dict[str, Any] = {"capture_repeated": _callsite.capture_repeated, "capture": _callsite.capture}
+    namespace: dict[str, Any] = {"capture_repeated": _repeat.capture_repeated, "capture": _callsite.capture}
     source = (
         "import sys\n"
         "def library(fn):\n    return fn()\n"
