@@ -134,6 +134,25 @@ def test_the_optimizers_annotations_are_no_columns(shop: Shop) -> None:
     assert columns <= {"id", "title", "price", "author_id", "published"}
 
 
+def test_a_substring_pattern_gets_a_search_fix_not_an_index(shop: Shop) -> None:
+    """LIKE '%42%' (Django's contains): no B-tree index serves it; the fix says what does, per database."""
+    cap = explain_block(shop, "SELECT id FROM book WHERE title LIKE ?", ("%42%",), orm="django")
+    scan = one(cap, "full_scan")
+    assert scan.columns == ("title",) and scan.details["pattern_search"] is True
+    assert "matching title with LIKE '%...'" in scan.message and "heuristic" not in scan.message
+    assert "models.Index" not in scan.suggestion and "by prefix (startswith/istartswith" in scan.suggestion
+    expected = {
+        "sqlite": "an FTS5 table",
+        "mysql": "a FULLTEXT index",
+        "postgresql": 'GinIndex(fields=["title"]',
+    }
+    assert expected[shop.vendor] in scan.suggestion
+    prefix = explain_block(
+        shop, "SELECT id, price FROM book WHERE title LIKE ?", ("title 42%",), orm="django"
+    )
+    assert 'models.Index(fields=["title"]' in one(prefix, "full_scan").suggestion  # a prefix can use one
+
+
 def test_large_offset_suggests_keyset_pagination_without_showing_the_value(shop: Shop) -> None:
     """A large OFFSET parameter is a large_offset finding; its value shows only with show_params."""
     sql = "SELECT id, title FROM book ORDER BY id LIMIT 10 OFFSET ?"

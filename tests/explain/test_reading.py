@@ -95,6 +95,36 @@ def test_statement_facts_resolve_aliases_filters_order_and_offset() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sql", "params", "vendor", "searched"),
+    [
+        ("SELECT id FROM book WHERE title LIKE ?", ("%42%",), "sqlite", {"title"}),
+        ("SELECT id FROM book WHERE title LIKE ?", ("42%",), "sqlite", set()),
+        ("SELECT id FROM book WHERE title LIKE '_42' AND price = ?", (3,), "sqlite", {"title"}),
+        (
+            "SELECT id FROM b WHERE UPPER(b.title) NOT LIKE UPPER(%s) ESCAPE '\\'",
+            ["%x%"],
+            "postgresql",
+            {"title"},
+        ),
+        (
+            "SELECT id FROM b WHERE b.title ILIKE %(q)s OR b.isbn LIKE %(p)s",
+            {"q": "%x", "p": "9%"},
+            "postgresql",
+            {"title"},
+        ),
+        ("SELECT id FROM b WHERE title LIKE $2 AND price = $1", (3, "%x"), "postgresql", {"title"}),
+        ("SELECT id FROM b WHERE title LIKE ?", (42,), "sqlite", set()),
+        ("SELECT id FROM b WHERE title LIKE ?", (), "sqlite", set()),
+    ],
+)
+def test_wildcard_patterns_are_read_from_literals_and_parameters(
+    sql: str, params: Any, vendor: str, searched: set[str]
+) -> None:
+    """A LIKE whose pattern starts with a wildcard is known from the statement, whatever the placeholders."""
+    assert _plan.Facts(sql, params, vendor).wildcard_columns == searched
+
+
+@pytest.mark.parametrize(
     ("sql", "executemany", "allowed"),
     [
         ("SELECT id FROM book WHERE title = %s", False, True),

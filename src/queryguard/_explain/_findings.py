@@ -67,7 +67,7 @@ def _finding(ctx: Context, smell: Smell, message: str, fix: str, sql: str | None
     parent = ctx.parent
     details = {key: value for key, value in smell.details.items() if key != "offset" or ctx.show_params}
     details.update(summary=smell.summary, analyzed=ctx.outcome.analyzed)
-    if smell.kind in INDEX_KINDS and smell.columns:
+    if smell.kind in INDEX_KINDS and smell.columns and not smell.details.get("pattern_search"):
         details.setdefault("heuristic", True)
     if smell.rows is not None:
         details["rows"] = round(smell.rows)
@@ -94,6 +94,8 @@ def describe(ctx: Context, smell: Smell) -> str:
 
 def _full_scan(ctx: Context, smell: Smell, columns: str) -> str:
     kept = f" to keep {_about(smell.kept)}" if smell.kept is not None else ""
+    if smell.details.get("pattern_search"):
+        return f"{smell.summary} reads {_about(smell.rows)} rows{kept}, matching {columns} with LIKE '%...'"
     fks = smell.details.get("foreign_keys") or ()
     fk = f" ({', '.join(fks)}: a foreign key without an index)" if fks else ""
     return f"{smell.summary} reads {_about(smell.rows)} rows{kept}, filtering on {columns} with no index{fk}"
@@ -165,7 +167,7 @@ def _checked(smell: Smell) -> str:
     if before is not None and after is not None:
         verdict = "verified" if after < before else "not used by the planner"
         return f" (HypoPG {verdict}: estimated cost {before:,.0f} -> {after:,.0f})"
-    if smell.kind in INDEX_KINDS and smell.columns:
+    if smell.kind in INDEX_KINDS and smell.columns and not smell.details.get("pattern_search"):
         return " (heuristic: not verified with a hypothetical index)"
     return ""
 
@@ -173,6 +175,8 @@ def _checked(smell: Smell) -> str:
 def suggestion(ctx: Context, smell: Smell) -> tuple[str, str | None]:
     """The fix in the framework's words, and the SQL of the index when there is one."""
     target = ctx.target(smell)
+    if smell.details.get("pattern_search"):
+        return _fixes.pattern_search(target), None
     if smell.kind in INDEX_KINDS:
         fix, sql = _fixes.index(target)
         return (fix + ", or raise work_mem for this statement" if smell.kind == "sort_spill" else fix), sql

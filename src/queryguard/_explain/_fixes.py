@@ -115,6 +115,24 @@ def unwrap(target: Target, wrapper: str) -> str:
     return f"{lead}CREATE INDEX {name} ON {target.table} (({wrapper}({column})));"
 
 
+def pattern_search(target: Target) -> str:
+    """The fix for LIKE with a pattern that starts with a wildcard: no B-tree index can serve it."""
+    field = target.names[0]
+    lead = f"no B-tree index serves a pattern that starts with a wildcard: search {field} by prefix"
+    if target.orm == "django":
+        lead += " (startswith/istartswith, with an index)"
+    if target.vendor == "postgresql":
+        name = index_name(target.table, [field, "trgm"])
+        if target.orm == "django":
+            return (
+                f'{lead}, or add GinIndex(fields=["{field}"], name="{name}", opclasses=["gin_trgm_ops"]) '
+                f"to {target.meta} (django.contrib.postgres, with TrigramExtension() in a migration)"
+            )
+        return f"{lead}, or CREATE INDEX {name} ON {target.table} USING gin ({field} gin_trgm_ops) (pg_trgm)"
+    search = "a FULLTEXT index and MATCH ... AGAINST" if target.vendor == "mysql" else "an FTS5 table"
+    return f"{lead}, or use full-text search ({search})"
+
+
 def statistics(target: Target, expressions: list[str]) -> str:
     """The fix for a row estimate far from the actual rows: fresh statistics, extended where it helps."""
     table = target.table

@@ -20,7 +20,9 @@ def verify(cur: Any, smells: list[Smell], explain: Callable[[], Any]) -> bool | 
 
     None when no smell suggests an index; False when HypoPG is not installed (suggestions are heuristic).
     """
-    candidates = [s for s in smells if s.kind in INDEX_KINDS and s.columns]
+    candidates = [
+        s for s in smells if s.kind in INDEX_KINDS and s.columns and not s.details.get("pattern_search")
+    ]
     if not candidates:
         return None
     if not installed(cur):

@@ -210,6 +210,8 @@ def _scan(
     refs = [r for r in refs if facts.mine(r.qualifier, alias)] or facts.filters(alias)
     filters = [r for r in refs if r.other is None]
     summary = f"type={node.get('access_type')} on {table}"
+    searched = _plan.pattern_searched(filters, facts)
+    filters = [ref for ref in filters if ref.column not in searched]  # no B-tree index serves them
     wrapped = _plan.wrapped_indexed(filters, table_info)
     if wrapped or not _plan.worth_indexing(rows):
         return [_function(ref, table, summary, node, rows, schema) for ref in wrapped]
@@ -220,10 +222,8 @@ def _scan(
         smell = Smell("unindexed_join", table, joins, f"{summary} inside a join", node, rows, schema=schema)
         smell.details["foreign_key"] = joins[0] in table_info.foreign_keys
         return [smell]
-    if columns:
-        smell = Smell("full_scan", table, columns, summary, node, rows, schema=schema)
-        smell.details["foreign_keys"] = sorted(set(columns) & table_info.foreign_keys)
-        return [smell]
+    if columns or searched:
+        return [_plan.scan_smell(table, columns, searched, summary, node, table_info, rows, schema=schema)]
     return []
 
 

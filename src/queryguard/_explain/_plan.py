@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
@@ -117,6 +118,14 @@ class Facts:
         return _lex.by_list(self.tokens, "group")
 
     @functools.cached_property
+    def wildcard_columns(self) -> frozenset[str]:
+        """Columns matched with LIKE or ILIKE against a pattern that starts with a wildcard (``'%42%'``).
+
+        No B-tree index serves such a match; the pattern is read from the literal or the parameter.
+        """
+        return _wildcard_columns(self.tokens, self.refs, self.params)
+
+    @functools.cached_property
     def offset(self) -> int | None:
         """The OFFSET (or MySQL ``LIMIT offset, n``) of the statement, literal or parameter, if any."""
         return _offset(self.tokens, self.params)
@@ -146,16 +155,54 @@ def _value(tok: _lex.Token, params: Any, position: int) -> int | None:
             return int(float(tok.text))
         if tok.kind != "p":
             return None
-        if isinstance(params, Mapping):
-            name = tok.text[2:-2] if tok.text.startswith("%(") else tok.text[1:]
-            value = params[name]
-        elif tok.text[1:].isdigit():
-            value = params[int(tok.text[1:]) - 1]
-        else:
-            value = params[position]
+        value = _param(tok, params, position)
         return int(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
     except (LookupError, TypeError, ValueError):
         return None
+
+
+def _param(tok: _lex.Token, params: Any, position: int) -> Any:
+    # The parameter of placeholder ``tok``; LookupError or TypeError when there is none.
+    if isinstance(params, Mapping):
+        return params[tok.text[2:-2] if tok.text.startswith("%(") else tok.text[1:]]
+    if tok.text[1:].isdigit():
+        return params[int(tok.text[1:]) - 1]
+    return params[position]
+
+
+def _pattern(tok: _lex.Token, params: Any, position: int) -> str | None:
+    """The text a string literal or placeholder stands for, if it is text."""
+    if tok.kind == "s" and len(tok.text) >= 2:
+        return tok.text[1:-1]
+    if tok.kind != "p":
+        return None
+    try:
+        value = _param(tok, params, position)
+    except (LookupError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _wildcard_columns(tokens: Sequence[_lex.Token], refs: Sequence[_lex.Ref], params: Any) -> frozenset[str]:
+    found: set[str] = set()
+    by_end = {ref.end: ref for ref in refs}
+    placeholders = [i for i, tok in enumerate(tokens) if tok.kind == "p"]
+    for i, tok in enumerate(tokens):
+        if tok.kind != "w" or tok.value not in ("like", "ilike"):
+            continue
+        j = i - 2 if i >= 2 and tokens[i - 1].value == "not" else i - 1
+        while j >= 0 and tokens[j].text == ")":  # UPPER(title) LIKE ...
+            j -= 1
+        ref = by_end.get(j + 1)
+        k = i + 1  # the pattern, maybe inside UPPER(...)
+        while k + 1 < len(tokens) and (tokens[k].text == "(" or tokens[k + 1].text == "("):
+            k += 1
+        if ref is None or k >= len(tokens):
+            continue
+        pattern = _pattern(tokens[k], params, bisect.bisect_left(placeholders, k))
+        if pattern is not None and pattern[:1] in ("%", "_"):
+            found.add(ref.column.lower())
+    return frozenset(found)
 
 
 def large_offset(facts: Facts, table: str | None) -> list[Smell]:
@@ -177,6 +224,33 @@ def index_columns(refs: Sequence[_lex.Ref], info: TableInfo, *, limit: int = 3) 
     if any(column in info.indexed for column in out):
         return ()  # an index on one of them exists: the planner chose the scan for another reason
     return tuple(out[:limit])
+
+
+def pattern_searched(refs: Sequence[_lex.Ref], facts: Facts) -> tuple[str, ...]:
+    """The columns of ``refs`` that :attr:`Facts.wildcard_columns` names, in order."""
+    searched = facts.wildcard_columns
+    return tuple(dict.fromkeys(ref.column for ref in refs if ref.column.lower() in searched))
+
+
+def scan_smell(
+    table: str,
+    columns: tuple[str, ...],
+    searched: tuple[str, ...],
+    summary: str,
+    node: Any,
+    info: TableInfo,
+    rows: float | None,
+    *,
+    schema: str | None = None,
+) -> Smell:
+    """A ``full_scan``: the columns to index, or when none is left the columns a wildcard pattern searches."""
+    if columns:
+        smell = Smell("full_scan", table, columns, summary, node, rows, schema=schema)
+        smell.details["foreign_keys"] = sorted(set(columns) & info.foreign_keys)
+    else:
+        smell = Smell("full_scan", table, searched[:1], summary, node, rows, schema=schema)
+        smell.details["pattern_search"] = True
+    return smell
 
 
 def wrapped_indexed(refs: Sequence[_lex.Ref], info: TableInfo) -> list[_lex.Ref]:

@@ -153,7 +153,7 @@ def _walk(
 ) -> None:
     kind = node.get("Node Type")
     if kind == "Seq Scan" and node.get("Relation Name"):
-        out.extend(_seq_scan(node, parents, info, analyzed))
+        out.extend(_seq_scan(node, parents, facts, info, analyzed))
     elif kind == "Sort":
         out.extend(_sort(node, parents, facts, info, analyzed))
     elif kind == "Nested Loop":
@@ -172,7 +172,11 @@ def _rows(node: dict[str, Any], analyzed: bool) -> float:
 
 
 def _seq_scan(
-    node: dict[str, Any], parents: list[dict[str, Any]], info: _plan.InfoLookup, analyzed: bool
+    node: dict[str, Any],
+    parents: list[dict[str, Any]],
+    statement: _plan.Facts,
+    info: _plan.InfoLookup,
+    analyzed: bool,
 ) -> list[Smell]:
     condition = node.get("Filter")
     if not isinstance(condition, str):
@@ -189,15 +193,17 @@ def _seq_scan(
     if loop is not None and joins and _plan.worth_indexing(facts.rows):
         return [_join_smell(table, joins, node, loop, facts, analyzed)]
     filters = [r for r in refs if r.other is None]
+    searched = _plan.pattern_searched(filters, statement)
+    filters = [ref for ref in filters if ref.column not in searched]  # no B-tree index serves them
     kept = _rows(node, analyzed)
     removed = float(node.get("Rows Removed by Filter") or 0) * float(node.get("Actual Loops") or 1)
     read = max(facts.rows or 0.0, kept + removed) or None
     found = [_function_smell(table, ref, node, read, kept) for ref in _plan.wrapped_indexed(filters, facts)]
     columns = _plan.index_columns(filters, facts)
     selective = read is None or kept <= read * 0.1
-    if columns and _plan.worth_indexing(read) and selective and not found:
-        smell = Smell("full_scan", table, columns, f"Seq Scan on {table}", node, read, kept)
-        smell.details["foreign_keys"] = sorted(set(columns) & facts.foreign_keys)
+    if (columns or searched) and _plan.worth_indexing(read) and selective and not found:
+        smell = _plan.scan_smell(table, columns, searched, f"Seq Scan on {table}", node, facts, read)
+        smell.kept = kept
         found.append(smell)
     return found
 

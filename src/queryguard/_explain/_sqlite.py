@@ -119,14 +119,15 @@ def _scan(
     table_info = info(table, schema)
     filters = facts.filters(name)
     summary = f"SCAN {table}"
+    searched = _plan.pattern_searched(filters, facts)
+    filters = [ref for ref in filters if ref.column not in searched]  # no B-tree index serves them
     found = [_function(table, ref, row, table_info) for ref in _plan.wrapped_indexed(filters, table_info)]
     columns = _plan.index_columns(filters, table_info)
     if found or not _plan.worth_indexing(table_info.rows):
         return found
-    if columns:
-        smell = Smell("full_scan", table, columns, summary, row, table_info.rows, schema=schema)
-        smell.details["foreign_keys"] = sorted(set(columns) & table_info.foreign_keys)
-        return [smell]
+    if columns or searched:
+        rows = table_info.rows
+        return [_plan.scan_smell(table, columns, searched, summary, row, table_info, rows, schema=schema)]
     joins = _plan.index_columns(facts.joins(name), table_info, limit=1)
     others_filtered = any(facts.filters(alias) for alias in facts.aliases if not facts.mine(alias, name))
     if joins and others_filtered and len(plan) > 1:
