@@ -173,8 +173,12 @@ _RESUMABLE = (
 
 def release_anchors() -> None:
     """Forget the frames the trails hold (a capture stopping calls it: its loops are over)."""
-    while _anchored:
-        _anchored.pop().anchor = None
+    while True:
+        try:
+            trail = _anchored.pop()
+        except IndexError:  # empty, or emptied by another thread's capture meanwhile
+            return
+        trail.anchor = None
 
 
 _getframe = sys._getframe
