@@ -9,7 +9,7 @@ from typing import Final
 from .._events import Finding
 from .._sql import analyze as analyze_sql
 from . import _fixes
-from ._hypopg import INDEX_KINDS
+from ._hypopg import INDEX_KINDS, suggests_index
 from ._plan import LARGE_OFFSET, Outcome, Smell
 
 #: ``model_fields(table, columns) -> (model name, field names) | None``, offered by an ORM's source.
@@ -67,7 +67,7 @@ def _finding(ctx: Context, smell: Smell, message: str, fix: str, sql: str | None
     parent = ctx.parent
     details = {key: value for key, value in smell.details.items() if key != "offset" or ctx.show_params}
     details.update(summary=smell.summary, analyzed=ctx.outcome.analyzed)
-    if smell.kind in INDEX_KINDS and smell.columns and not smell.details.get("pattern_search"):
+    if suggests_index(smell):
         details.setdefault("heuristic", True)
     if smell.rows is not None:
         details["rows"] = round(smell.rows)
@@ -167,7 +167,7 @@ def _checked(smell: Smell) -> str:
     if before is not None and after is not None:
         verdict = "verified" if after < before else "not used by the planner"
         return f" (HypoPG {verdict}: estimated cost {before:,.0f} -> {after:,.0f})"
-    if smell.kind in INDEX_KINDS and smell.columns and not smell.details.get("pattern_search"):
+    if suggests_index(smell):
         return " (heuristic: not verified with a hypothetical index)"
     return ""
 

@@ -15,14 +15,17 @@ from ._plan import Smell
 INDEX_KINDS: Final = frozenset(("full_scan", "unindexed_join", "temp_sort", "sort_spill"))
 
 
+def suggests_index(smell: Smell) -> bool:
+    """Whether ``smell``'s fix is an index on its columns (a wildcard pattern search's is not)."""
+    return smell.kind in INDEX_KINDS and bool(smell.columns) and not smell.details.get("pattern_search")
+
+
 def verify(cur: Any, smells: list[Smell], explain: Callable[[], Any]) -> bool | None:
     """Add ``cost_before``/``cost_after`` to each index suggestion; True when HypoPG checked them.
 
     None when no smell suggests an index; False when HypoPG is not installed (suggestions are heuristic).
     """
-    candidates = [
-        s for s in smells if s.kind in INDEX_KINDS and s.columns and not s.details.get("pattern_search")
-    ]
+    candidates = [smell for smell in smells if suggests_index(smell)]
     if not candidates:
         return None
     if not installed(cur):
