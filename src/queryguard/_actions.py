@@ -19,11 +19,12 @@ logger = logging.getLogger("queryguard")
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
 
-def finish(cap: Capture, *, background: bool = False) -> None:
+def finish(cap: Capture, *, background: bool = False, failed: bool = False) -> None:
     """Detect, explain what needs it, and act; queryguard's own failures never reach the application.
 
     In the foreground EXPLAIN completes the findings before the action. With ``background`` the action
     runs on the findings as they are, and the EXPLAIN work left goes to the worker thread afterwards.
+    ``failed`` says the unit ended with an exception of its own: then nothing here raises (see :func:`act`).
     """
     try:
         findings = cap.findings
@@ -46,6 +47,7 @@ def finish(cap: Capture, *, background: bool = False) -> None:
             query_count=cap.query_count,
             db_time_ms=cap.db_time_ms,
             capture=cap,
+            failed=failed,
         )
     finally:
         if job is not None:
@@ -60,17 +62,24 @@ def act(
     query_count: int = 0,
     db_time_ms: float = 0.0,
     capture: Capture | None = None,
+    failed: bool = False,
 ) -> None:
-    """Apply ``config.action`` and ``config.callback`` to the findings at or above the configured severity."""
+    """Apply ``config.action`` and ``config.callback`` to the findings at or above the configured severity.
+
+    With ``failed`` (the unit raised) the unit's exception wins over every action: "raise" does not
+    raise, and neither a warning turned into an error nor a callback's violation escapes. The findings
+    are still computed, logged by "log", warned by "warn" where warnings stay warnings.
+    """
     selected = [f for f in findings if _RANK[f.severity] >= _RANK[config.action_min_severity]]
     if config.callback is not None and capture is not None:
         try:
             config.callback(capture)
         except QueryGuardViolation:
-            raise
+            if not failed:
+                raise
         except Exception as exc:
             internal_error("callback", exc)
-    if not selected or config.action == "none":
+    if not selected or config.action == "none" or (failed and config.action == "raise"):
         return
     summary = summarize(unit, query_count, db_time_ms, len(selected))
     if config.action == "raise":
@@ -79,8 +88,13 @@ def act(
         )
     if config.action == "warn":
         for finding in selected:
-            # Past act() and finish() and the capture's exit: point at the user's ``with`` block.
-            warnings.warn(QueryGuardWarning(finding.message), stacklevel=5)
+            try:
+                # Past act() and finish() and the capture's exit: point at the user's ``with`` block.
+                warnings.warn(QueryGuardWarning(finding.message), stacklevel=5)
+            except Exception:  # a filter made it an error: the unit's own exception wins over it
+                if not failed:
+                    raise
+                return
         return
     try:
         log(summary, selected, unit)

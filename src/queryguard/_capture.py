@@ -171,10 +171,12 @@ class Capture:
         self._tokens.append(_active.set((*_active.get(), self)))
         return self
 
-    def stop(self, *, act: bool = True, background: bool = False) -> None:
+    def stop(self, *, act: bool = True, background: bool = False, failed: bool = False) -> None:
         """Stop receiving statements; run detection, EXPLAIN and the action unless ``act`` is False.
 
         Middleware passes ``background=True``: EXPLAIN then runs after the response, off the request path.
+        ``failed=True`` says the unit is ending with an exception of its own, which wins over the action:
+        nothing the action does (a violation, a warning turned into an error) is raised then.
         """
         token = self._tokens.pop() if self._tokens else None
         try:
@@ -187,7 +189,7 @@ class Capture:
         if act:
             from ._actions import finish
 
-            finish(self, background=background)
+            finish(self, background=background, failed=failed)
 
     def __enter__(self) -> Capture:
         return self.start()
@@ -195,8 +197,9 @@ class Capture:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        # An exception from the block wins over a finding: the raise action only runs on success.
-        self.stop(act=exc_type is None or self.config.action != "raise")
+        # An exception from the block wins over every action: the findings are still computed and acted
+        # on, but nothing the action does may replace the block's exception.
+        self.stop(failed=exc_type is not None)
 
     async def __aenter__(self) -> Capture:
         return self.start()
