@@ -56,10 +56,17 @@ def main() -> int:
     except CommandError as exc:  # the exit status CI would see; the demo itself succeeds
         print(f"\nqueryguard_audit exits with status 1 in CI: {exc}")
     print(f"HTML report: {Path(REPORT).resolve()}")
-    folder = os.path.relpath(HERE)
-    print(f"Browse the shop: cd {HERE if folder.startswith('..') else folder} && python manage.py runserver")
+    # The interpreter that ran the demo has Django; a bare "python" may not (no virtualenv active).
+    command = f"{_shown(Path(sys.executable))} {_shown(HERE / 'manage.py')} runserver"
+    print(f"Browse the shop: make serve (or: {command})")
     print("then open http://127.0.0.1:8000/ and the report page http://127.0.0.1:8000/__queryguard__/")
     return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current directory when it lies below it, else absolute."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ unindexed statements and synchronous calls on an event loop, and say where they 
 
 from __future__ import annotations
 
+import importlib
+
 from ._actions import act
 from ._capture import Capture, active_captures, capture, record
 from ._config import KINDS, Config
@@ -32,10 +34,16 @@ __all__ = [
 ]
 
 
+#: Public submodules, reachable as attributes (``queryguard.dbapi.instrument``) without importing them first.
+_SUBMODULES = frozenset(("asgi", "dbapi", "testing", "wsgi"))
+
+
 def __getattr__(name: str) -> object:
-    # Report pulls in the renderers: load them on first use, not at import.
+    # Report pulls in the renderers, the submodules their own code: load them on first use, not at import.
     if name == "Report":
         from ._report import Report
 
         return Report
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'queryguard' has no attribute {name!r}")

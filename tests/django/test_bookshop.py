@@ -62,6 +62,11 @@ def test_bookshop_demo_on_sqlite(tmp_path: Path) -> None:
     output, report = run_demo(tmp_path, BOOKSHOP_SQLITE=str(tmp_path / "bookshop.sqlite3"))
     check(output, report)
     assert (tmp_path / "queryguard-report.html").stat().st_size > 10_000
+    hint = next(line for line in output.splitlines() if line.startswith("Browse the shop:"))
+    python, manage, verb = hint.partition("(or: ")[2].rstrip(")").split()
+    # The printed command works from where the demo ran: its interpreter and manage.py exist there.
+    assert verb == "runserver" and "make serve" in hint
+    assert (tmp_path / python).exists() and (tmp_path / manage).is_file()
 
 
 @pytest.fixture
