@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 
 from queryguard import Capture, QueryGuardViolation
-from queryguard._guard import internal_error
+from queryguard._guard import guard, internal_error
 
 from . import _ring, _rows, _sites, _state, conf
 
@@ -90,20 +90,24 @@ def _start(request: HttpRequest) -> Capture | None:
 
 
 def _finish(cap: Capture, request: HttpRequest, response: HttpResponseBase | None) -> Any:
+    """End the request's capture and act; nothing but the "raise" action's violation leaves it."""
     # The view's last statement in this thread has its rows now (a sync view's; an async view's statements
     # ran in sync_to_async threads, where they complete on their thread's next statement).
-    _rows.flush()
-    if _is_report_page(request):
-        cap.stop(act=False)
-        return response
+    with guard("QueryGuardMiddleware row count"):
+        _rows.flush()
+    report_page = False
+    with guard("QueryGuardMiddleware"):
+        report_page = _is_report_page(request)
     violation: QueryGuardViolation | None = None
     try:
-        cap.stop(act=response is not None or cap.config.action != "raise", background=True)
+        # The view's exception (no response) wins over every action.
+        cap.stop(act=not report_page, background=True, failed=response is None)
     except QueryGuardViolation as exc:  # the "raise" action: the one thing allowed to reach the app
         violation = exc
     except Exception as exc:
         internal_error("QueryGuardMiddleware", exc)
-    _publish(cap, request, response)
+    if not report_page:
+        _publish(cap, request, response)
     if violation is not None:
         raise violation
     return response
@@ -116,7 +120,7 @@ def _is_report_page(request: HttpRequest) -> bool:
 
 def _publish(cap: Capture, request: HttpRequest, response: HttpResponseBase | None) -> None:
     """Keep the capture for the report page and add the headers, where enabled and allowed."""
-    try:
+    with guard("QueryGuardMiddleware headers"):
         settings = conf.get()
         entry = None
         if settings.page_enabled():
@@ -127,25 +131,28 @@ def _publish(cap: Capture, request: HttpRequest, response: HttpResponseBase | No
             return
         full = settings.headers_enabled()
         if (full or cap.config.server_timing) and settings.client_allowed(request):
-            _add_headers(response, cap, entry if full else None, full=full)
-    except Exception as exc:
-        internal_error("QueryGuardMiddleware headers", exc)
+            # Built in full first: a failure half-way leaves the response as it was.
+            for name, value in _headers(response, cap, entry if full else None, full=full).items():
+                response.headers[name] = value
 
 
-def _add_headers(response: HttpResponseBase, cap: Capture, entry: _ring.Entry | None, *, full: bool) -> None:
+def _headers(
+    response: HttpResponseBase, cap: Capture, entry: _ring.Entry | None, *, full: bool
+) -> dict[str, str]:
     findings = cap.findings
     count = cap.query_count
     # The same metric as the ASGI/WSGI middleware's: "db", with the statement count as its description.
     timing = f'db;dur={cap.db_time_ms:.1f};desc="{count} {"query" if count == 1 else "queries"}"'
     previous = response.headers.get("Server-Timing")
-    response.headers["Server-Timing"] = f"{previous}, {timing}" if previous else timing
+    headers = {"Server-Timing": f"{previous}, {timing}" if previous else timing}
     if not full:
-        return
+        return headers
     kinds: dict[str, int] = {}
     for finding in findings:
         kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
     detail = ", ".join(f"{kind}={count}" for kind, count in kinds.items())
-    response.headers["X-QueryGuard-Findings"] = f"{len(findings)}; {detail}" if detail else "0"
+    headers["X-QueryGuard-Findings"] = f"{len(findings)}; {detail}" if detail else "0"
     if entry is not None:
         with contextlib.suppress(NoReverseMatch):  # the report page's URLs may not be included
-            response.headers["X-QueryGuard-Report"] = reverse(f"{APP_NAME}:detail", args=[entry.id])
+            headers["X-QueryGuard-Report"] = reverse(f"{APP_NAME}:detail", args=[entry.id])
+    return headers

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Any
 
-from queryguard import dbapi
+import pytest
+
+from queryguard import _guard, dbapi
 
 
 def shop_db() -> dbapi.Connection:
@@ -28,3 +31,47 @@ def shop_db() -> dbapi.Connection:
 def fetch_author(conn: dbapi.Connection, author_id: int) -> Any:
     """Run one lookup from this module (call-site tests ignore this file)."""
     return conn.execute("SELECT name FROM author WHERE id = ?", (author_id,)).fetchone()
+
+
+class RequestFilter(logging.Filter):
+    """A filter written for ``django.request`` records: it reads ``record.request``, which ours lack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return bool(record.request.path)  # type: ignore[attr-defined]
+
+
+class DownHandler(logging.Handler):
+    """A handler whose sink is down: every record raises."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        raise OSError("the log sink is down")
+
+
+#: The two ways a logging configuration can raise on queryguard's records.
+BROKEN_LOGGING = {"filter": RequestFilter, "handler": DownHandler}
+
+
+def break_logging(how: str) -> logging.Filterer:
+    """Install a raising filter or handler (``how``) on the ``queryguard`` logger; return it."""
+    logger = logging.getLogger("queryguard")
+    broken = BROKEN_LOGGING[how]()
+    if isinstance(broken, logging.Handler):
+        logger.addHandler(broken)
+    else:
+        logger.addFilter(broken)
+    return broken
+
+
+def mend_logging(broken: logging.Filterer) -> None:
+    """Remove what :func:`break_logging` installed."""
+    logger = logging.getLogger("queryguard")
+    if isinstance(broken, logging.Handler):
+        logger.removeHandler(broken)
+    elif isinstance(broken, logging.Filter):
+        logger.removeFilter(broken)
+
+
+def forget_internal_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Internal errors are logged once per process: make this test start with none logged yet."""
+    monkeypatch.setattr(_guard, "_reported", set())
+    monkeypatch.setattr(_guard, "_fallback_used", False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -13,45 +12,21 @@ import pytest
 import queryguard
 from queryguard import QueryGuardViolation, _guard, dbapi
 
-from ._helpers import shop_db
-
-
-class RequestFilter(logging.Filter):
-    """A filter written for ``django.request`` records: it reads ``record.request``, which ours lack."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return bool(record.request.path)  # type: ignore[attr-defined]
-
-
-class DownHandler(logging.Handler):
-    """A handler whose sink is down: every record raises."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        raise OSError("the log sink is down")
-
-
-BROKEN = {"filter": RequestFilter, "handler": DownHandler}
+from ._helpers import BROKEN_LOGGING, break_logging, forget_internal_errors, mend_logging, shop_db
 
 
 @pytest.fixture
 def fresh_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     """Internal errors are logged once per process: each test starts with none logged yet."""
-    monkeypatch.setattr(_guard, "_reported", set())
-    monkeypatch.setattr(_guard, "_fallback_used", False)
+    forget_internal_errors(monkeypatch)
 
 
-@pytest.fixture(params=sorted(BROKEN))
+@pytest.fixture(params=sorted(BROKEN_LOGGING))
 def broken_logging(request: pytest.FixtureRequest, fresh_errors: None) -> Iterator[str]:
     """The ``queryguard`` logger with a raising filter, or a raising handler; removed afterwards."""
-    logger = logging.getLogger("queryguard")
-    broken = BROKEN[request.param]()
-    if isinstance(broken, logging.Handler):
-        logger.addHandler(broken)
-    else:
-        logger.addFilter(broken)
+    broken = break_logging(request.param)
     yield request.param
-    logger.removeHandler(broken)  # type: ignore[arg-type]
-    logger.removeFilter(broken)
+    mend_logging(broken)
 
 
 def n_plus_one(conn: dbapi.Connection) -> list[Any]:
