@@ -17,7 +17,7 @@ from typing import Any
 
 from . import _http
 from ._capture import Capture
-from ._guard import internal_error
+from ._guard import guard, internal_error
 
 # Loose on purpose, as in the ASGI servers and frameworks: any of their apps and callables fit.
 Scope = MutableMapping[str, Any]
@@ -44,6 +44,8 @@ class QueryGuardMiddleware:
             await self.app(scope, receive, send)
             return
         try:
+            client = scope.get("client") or (None,)
+            headers = _http.shows_headers(self.config.server_timing, self.allow_client, client[0])
             cap = Capture(
                 self.config, name=_http.unit_name(scope.get("method", "GET"), scope.get("path", ""))
             )
@@ -53,36 +55,33 @@ class QueryGuardMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            client = scope.get("client") or (None,)
-            headers = _http.shows_headers(self.config.server_timing, self.allow_client, client[0])
             await self.app(scope, receive, self._sender(cap, send) if headers else send)
         except BaseException:
-            # The application's exception wins: the raise action only runs when the request succeeded.
-            self._stop(cap, act=self.config.action != "raise")
+            self._stop(cap, failed=True)  # the application's exception wins over every action
             raise
-        self._stop(cap, act=True)
+        self._stop(cap, failed=False)
 
     @staticmethod
     def _sender(cap: Capture, send: Send) -> Send:
         async def send_with_headers(message: Message) -> None:
             if message.get("type") == "http.response.start":
-                extra = [
-                    (name.lower().encode("latin-1"), value.encode("latin-1"))
-                    for name, value in _http.headers(cap)
-                ]
-                if extra:
-                    message = {**message, "headers": [*message.get("headers", ()), *extra]}
+                message = _with_headers(cap, message)
             await send(message)
 
         return send_with_headers
 
     @staticmethod
-    def _stop(cap: Capture, *, act: bool) -> None:
-        try:
-            cap.stop(act=act, background=True)
-        except Exception as exc:
-            from ._errors import QueryGuardViolation
+    def _stop(cap: Capture, *, failed: bool) -> None:
+        with guard("asgi middleware"):
+            cap.stop(background=True, failed=failed)
 
-            if isinstance(exc, QueryGuardViolation):
-                raise
-            internal_error("asgi middleware", exc)
+
+def _with_headers(cap: Capture, message: Message) -> Message:
+    """``message`` with the findings headers added; the very same message if building them fails."""
+    with guard("asgi response headers"):
+        extra = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in _http.headers(cap)
+        ]
+        if extra:
+            return {**message, "headers": [*message.get("headers", ()), *extra]}
+    return message

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import _http
 from ._capture import Capture, _active
-from ._guard import internal_error
+from ._guard import guard, internal_error
 
 Environ = dict[str, Any]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -45,6 +45,8 @@ class QueryGuardMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         try:
             _finish_pending()
+            remote = environ.get("REMOTE_ADDR")
+            shown = _http.shows_headers(self.config.server_timing, self.allow_client, remote)
             cap = Capture(
                 self.config, name=_http.unit_name(environ.get("REQUEST_METHOD", "GET"), _path(environ))
             )
@@ -53,13 +55,13 @@ class QueryGuardMiddleware:
         except Exception as exc:
             internal_error("wsgi middleware", exc)
             return self.app(environ, start_response)
-        if _http.shows_headers(self.config.server_timing, self.allow_client, environ.get("REMOTE_ADDR")):
+        if shown:
             start_response = _with_headers(cap, start_response)
         try:
             body = self.app(environ, start_response)
         except BaseException:
             _leave(cap, token)
-            _end(cap, act=self.config.action != "raise")  # the application's exception wins
+            _end(cap, failed=True)  # the application's exception wins over every action
             raise
         _leave(cap, token)
         return _Body(body, cap)
@@ -69,7 +71,9 @@ def _with_headers(cap: Capture, start_response: StartResponse) -> StartResponse:
     def start_with_headers(
         status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
     ) -> Any:
-        extra = _http.headers(cap)
+        extra: list[tuple[str, str]] = []
+        with guard("wsgi response headers"):
+            extra = _http.headers(cap)
         return start_response(status, [*headers, *extra], *(() if exc_info is None else (exc_info,)))
 
     return start_with_headers
@@ -82,6 +86,7 @@ class _Body:
         self._body = body
         self._iterator: Iterator[bytes] | None = None
         self._cap: Capture | None = cap
+        self._failed = False
         _pending.set((*_pending.get(), self))
 
     def __iter__(self) -> Iterator[bytes]:
@@ -101,6 +106,9 @@ class _Body:
                 _leave(cap, token)
             token = None
             self.finish()
+            raise
+        except BaseException:
+            self._failed = True  # the body's exception wins over every action
             raise
         finally:
             if token is not None:
@@ -123,7 +131,7 @@ class _Body:
         cap, self._cap = self._cap, None
         if cap is not None:
             _pending.set(tuple(body for body in _pending.get() if body is not self))
-            _end(cap, act=True)
+            _end(cap, failed=self._failed)
 
 
 #: Bodies returned in this context whose capture has not ended yet.
@@ -148,20 +156,12 @@ def _leave(cap: Capture, token: _Token) -> None:
         _active.set(tuple(c for c in _active.get() if c is not cap))
 
 
-def _end(cap: Capture, *, act: bool) -> None:
+def _end(cap: Capture, *, failed: bool) -> None:
     cap.ended = time.perf_counter()
-    if not act:
-        return
-    try:
+    with guard("wsgi middleware"):
         from ._actions import finish
 
-        finish(cap, background=True)
-    except Exception as exc:
-        from ._errors import QueryGuardViolation
-
-        if isinstance(exc, QueryGuardViolation):
-            raise
-        internal_error("wsgi middleware", exc)
+        finish(cap, background=True, failed=failed)
 
 
 def _path(environ: Environ) -> str:

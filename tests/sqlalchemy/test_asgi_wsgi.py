@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
+import time
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from flask import Flask, Response, stream_with_context
@@ -22,6 +27,9 @@ from starlette.applications import Starlette
 import queryguard
 from queryguard import ConfigurationError, QueryGuardViolation, asgi, wsgi
 
+# Shared with the core tests: a raising filter or handler on the logger; no internal error logged yet.
+from tests.core.test_host import broken_logging, fresh_errors  # noqa: F401
+
 from ._models import AUTHORS, Author, Book, Tag
 
 
@@ -32,8 +40,11 @@ class Boom(Exception):
 # -- Flask (WSGI) -------------------------------------------------------------------------------------
 
 
-def flask_app(engine: Engine, **config: Any) -> Flask:
-    """A Flask app with an N+1, a streamed body that queries, a failing view and a clean view."""
+def flask_app(engine: Engine, *, guarded: bool = True, **config: Any) -> Flask:
+    """A Flask app with an N+1, a streamed body that queries, a failing view and a clean view.
+
+    ``guarded=False`` leaves queryguard's middleware out: the app as it is without queryguard.
+    """
     app = Flask(__name__)
     app.testing = True
 
@@ -60,7 +71,13 @@ def flask_app(engine: Engine, **config: Any) -> Flask:
     def boom() -> str:
         raise Boom("from the view")
 
-    app.wsgi_app = wsgi.QueryGuardMiddleware(app.wsgi_app, explain=False, **config)  # type: ignore[method-assign]
+    @app.get("/boom-after-queries")
+    def boom_after_queries() -> str:
+        books()
+        raise Boom("from the view")
+
+    if guarded:
+        app.wsgi_app = wsgi.QueryGuardMiddleware(app.wsgi_app, explain=False, **config)  # type: ignore[method-assign]
     return app
 
 
@@ -134,8 +151,13 @@ def test_wsgi_settings_are_validated() -> None:
 # -- FastAPI and Starlette (ASGI) ----------------------------------------------------------------------
 
 
-def fastapi_app(sqlite_path: Path, sync_engine: Engine, **config: Any) -> tuple[FastAPI, Any]:
-    """An async FastAPI app: N+1 over an AsyncSession, a streamed body, a blocking call, a failure."""
+def fastapi_app(
+    sqlite_path: Path, sync_engine: Engine, *, guarded: bool = True, **config: Any
+) -> tuple[FastAPI, Any]:
+    """An async FastAPI app: N+1 over an AsyncSession, a streamed body, a blocking call, a failure.
+
+    ``guarded=False`` leaves queryguard's middleware out: the app as it is without queryguard.
+    """
     engine = create_async_engine(f"sqlite+aiosqlite:///{sqlite_path}")
     instrument(engine)
     instrument(sync_engine)
@@ -170,7 +192,13 @@ def fastapi_app(sqlite_path: Path, sync_engine: Engine, **config: Any) -> tuple[
     async def boom() -> None:
         raise Boom("from the route")
 
-    app.add_middleware(asgi.QueryGuardMiddleware, explain=False, **config)
+    @app.get("/boom-after-queries")
+    async def boom_after_queries() -> None:
+        await blocking()
+        raise Boom("from the route")
+
+    if guarded:
+        app.add_middleware(asgi.QueryGuardMiddleware, explain=False, **config)
     return app, engine
 
 
@@ -292,8 +320,6 @@ async def test_starlette_lifespan_runs_through_the_middleware() -> None:
         yield
         events.append("shutdown")
 
-    import contextlib
-
     app = asgi.QueryGuardMiddleware(Starlette(lifespan=contextlib.asynccontextmanager(lifespan)))
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outbox: list[dict[str, Any]] = []
@@ -341,3 +367,145 @@ async def test_headers_only_for_allowed_clients(client: str, allow: Any, shown: 
     assert asgi_response.status_code == wsgi_response.status_code == 404
     assert ("server-timing" in asgi_response.headers) is shown
     assert ("Server-Timing" in wsgi_response.headers) is shown
+
+
+# -- Rule 1: a raising logger or a failing helper never changes a response -----------------------------
+
+
+class Recorder:
+    """An ASGI wrapper that notes every exception the wrapped application lets reach the server."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.errors: list[BaseException] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except BaseException as exc:
+            self.errors.append(exc)
+            raise
+
+
+@contextlib.contextmanager
+def uvicorn_serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` with a real uvicorn server on a free port of this machine; yield its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(3000):
+            if server.started or not thread.is_alive():
+                break
+            time.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+@pytest.mark.parametrize("action", ["log", "warn"])
+@pytest.mark.usefixtures("broken_logging")
+def test_a_raising_logger_reaches_neither_uvicorn_nor_the_client(
+    sqlite_path: Path, sqlite_engine: Engine, action: str
+) -> None:
+    """Rule 1: under a real uvicorn server, a finding logged through a raising logger changes nothing."""
+    bare, engine = fastapi_app(sqlite_path, sqlite_engine, guarded=False)
+    expected = asyncio.run(call(bare, "/blocking"))
+    guarded, _ = fastapi_app(sqlite_path, sqlite_engine, action=action, server_timing=True)
+    recorder = Recorder(guarded)
+    with uvicorn_serving(recorder) as base, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        responses = [httpx.get(f"{base}/blocking") for _ in range(2)]
+    asyncio.run(engine.dispose())
+    assert recorder.errors == []
+    for response in responses:
+        assert (response.status_code, response.content) == (expected.status_code, expected.content)
+
+
+@pytest.mark.parametrize("action", ["log", "warn"])
+@pytest.mark.usefixtures("broken_logging")
+def test_a_raising_logger_leaves_a_wsgi_response_as_it_is(sqlite_engine: Engine, action: str) -> None:
+    """Rule 1: under WSGI, a finding logged through a raising logger leaves the response as it is."""
+    instrument(sqlite_engine)
+    expected = flask_app(sqlite_engine, guarded=False).test_client().get("/books")
+    client = flask_app(sqlite_engine, action=action).test_client()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        responses = [client.get("/books") for _ in range(2)]
+    for response in responses:
+        assert (response.status_code, response.data) == (expected.status_code, expected.data)
+    assert queryguard.active_captures() == ()
+
+
+HELPERS = ["queryguard._http.headers", "queryguard._http.shows_headers", "queryguard._actions.finish"]
+
+
+def _break(monkeypatch: pytest.MonkeyPatch, helper: str) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{helper} is broken")
+
+    monkeypatch.setattr(helper, broken)
+
+
+def _internal_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "queryguard internal error" in r.getMessage()]
+
+
+@pytest.mark.parametrize("helper", HELPERS)
+@pytest.mark.usefixtures("fresh_errors")
+async def test_a_failing_helper_leaves_an_asgi_response_unchanged(
+    sqlite_path: Path,
+    sqlite_engine: Engine,
+    helper: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Rule 1: each helper of the ASGI middleware, made to raise, costs the response nothing; logged once."""
+    bare, engine = fastapi_app(sqlite_path, sqlite_engine, guarded=False)
+    expected = await call(bare, "/authors")
+    app, _ = fastapi_app(sqlite_path, sqlite_engine, server_timing=True, action="log")
+    _break(monkeypatch, helper)
+    with caplog.at_level(logging.ERROR, logger="queryguard"):
+        responses = [await call(app, "/authors") for _ in range(2)]
+    await engine.dispose()
+    for response in responses:
+        assert (response.status_code, response.content) == (expected.status_code, expected.content)
+    assert len(_internal_errors(caplog)) == 1, _internal_errors(caplog)
+
+
+@pytest.mark.parametrize("helper", [*HELPERS, "queryguard.wsgi._finish_pending"])
+@pytest.mark.usefixtures("fresh_errors")
+def test_a_failing_helper_leaves_a_wsgi_response_unchanged(
+    sqlite_engine: Engine, helper: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rule 1: each helper of the WSGI middleware, made to raise, costs the response nothing; logged once."""
+    instrument(sqlite_engine)
+    expected = flask_app(sqlite_engine, guarded=False).test_client().get("/books")
+    client = flask_app(sqlite_engine, server_timing=True, action="log").test_client()
+    _break(monkeypatch, helper)
+    with caplog.at_level(logging.ERROR, logger="queryguard"):
+        responses = [client.get("/books") for _ in range(2)]
+    for response in responses:
+        assert (response.status_code, response.data) == (expected.status_code, expected.data)
+    assert len(_internal_errors(caplog)) == 1, _internal_errors(caplog)
+    assert queryguard.active_captures() == ()
+
+
+@pytest.mark.parametrize("action", ["warn", "raise"])
+def test_the_applications_exception_wins_over_every_action(
+    sqlite_path: Path, sqlite_engine: Engine, action: str
+) -> None:
+    """Rule 1: a failing WSGI or ASGI view's exception passes as raised, warnings as errors or not."""
+    instrument(sqlite_engine)
+    app, engine = fastapi_app(sqlite_path, sqlite_engine, action=action)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(Boom, match="from the route"):
+            asyncio.run(call(app, "/boom-after-queries"))
+        with pytest.raises(Boom, match="from the view"):
+            flask_app(sqlite_engine, action=action).test_client().get("/boom-after-queries")
+    asyncio.run(engine.dispose())
