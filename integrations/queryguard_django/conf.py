@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from queryguard import Config, ConfigurationError
-from queryguard._config import SEVERITIES
+from queryguard._config import SEVERITIES, did_you_mean
 from queryguard._guard import internal_error
 
 #: Keys that only the Django integration reads, with what they accept.
@@ -129,8 +129,12 @@ def _check_key(key: object, value: object) -> Problem | None:
     if key in CONFIG_KEYS:
         return _check_config_key(str(key), value)
     if key not in DJANGO_KEYS:
-        valid = ", ".join(sorted([*CONFIG_KEYS, *DJANGO_KEYS]))
-        return Problem("queryguard.E002", f"QUERYGUARD has an unknown key {key!r}", f"valid keys: {valid}")
+        keys = {*CONFIG_KEYS, *DJANGO_KEYS}
+        if isinstance(key, str) and key.upper() in keys:
+            hint = f"QUERYGUARD keys are upper case, like Django settings: use {key.upper()!r}"
+            return Problem("queryguard.E002", f"QUERYGUARD has a lower-case key {key!r}", hint)
+        message = f"QUERYGUARD has an unknown key {key!r}{did_you_mean(key, keys)}"
+        return Problem("queryguard.E002", message, f"valid keys: {', '.join(sorted(keys))}")
     key = str(key)
     ok = {
         "ALLOWED": lambda: value is None or _callable(value),

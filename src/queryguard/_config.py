@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -89,7 +90,8 @@ class Config:
         unknown = sorted(set(changes) - FIELD_NAMES)
         if unknown:
             raise ConfigurationError(
-                f"unknown setting {unknown[0]!r}; valid settings: {', '.join(sorted(FIELD_NAMES))}"
+                f"unknown setting {unknown[0]!r}{did_you_mean(unknown[0], FIELD_NAMES)}; "
+                f"valid settings: {', '.join(sorted(FIELD_NAMES))}"
             )
         return dataclasses.replace(self, **changes)
 
@@ -102,6 +104,12 @@ class Config:
 
 
 FIELD_NAMES = frozenset(field.name for field in dataclasses.fields(Config))
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to a misspelt ``name``, else ``""``."""
+    close = difflib.get_close_matches(str(name), sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:

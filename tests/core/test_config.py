@@ -65,3 +65,15 @@ def test_capture_accepts_every_field_as_keyword() -> None:
     assert cap.config.n_plus_one_threshold == 3
     with pytest.raises(ConfigurationError, match="unknown setting 'n_plus_one'"):
         queryguard.capture(n_plus_one=3)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "suggestion"),
+    [("n_plus_one_treshold", "n_plus_one_threshold"), ("slow_query", "slow_query_ms"), ("acton", "action")],
+)
+def test_a_misspelt_setting_names_the_closest_one(keyword: str, suggestion: str) -> None:
+    """An unknown keyword says which setting was probably meant."""
+    with pytest.raises(
+        ConfigurationError, match=rf"unknown setting '{keyword}' \(did you mean '{suggestion}'\?\)"
+    ):
+        queryguard.capture(**{keyword: 1})

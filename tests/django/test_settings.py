@@ -64,7 +64,8 @@ def test_the_cached_value_is_cleared_when_the_setting_changes() -> None:
     ("value", "check_id", "words"),
     [
         (["ACTION", "raise"], "queryguard.E001", "QUERYGUARD must be a dict"),
-        ({"ACTON": "raise"}, "queryguard.E002", "unknown key 'ACTON'"),
+        ({"ACTON": "raise"}, "queryguard.E002", "unknown key 'ACTON' (did you mean 'ACTION'?)"),
+        ({"action": "raise"}, "queryguard.E002", "lower-case key 'action'"),
         ({"ACTION": "explode"}, "queryguard.E003", "action must be one of"),
         ({"N_PLUS_ONE_THRESHOLD": 1}, "queryguard.E003", "n_plus_one_threshold must be at least 2, got 1"),
         ({"REPORT_PAGE": "yes"}, "queryguard.E004", "QUERYGUARD['REPORT_PAGE'] must be True, False or None"),
@@ -91,3 +92,23 @@ def test_the_app_without_the_middleware_is_a_warning() -> None:
         found = run_checks()
     assert [item[0] for item in found] == ["queryguard.W001"]
     assert "QueryGuardMiddleware" in found[0][2]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"DEBUG": True, "INTERNAL_IPS": []}, ["queryguard.W002"]),
+        ({"DEBUG": True, "INTERNAL_IPS": ["127.0.0.1"]}, []),
+        ({"DEBUG": False, "INTERNAL_IPS": []}, []),  # the page is off: nothing to warn about
+        ({"DEBUG": True, "INTERNAL_IPS": [], "QUERYGUARD": {"ALLOWED": "builtins.bool"}}, []),
+    ],
+)
+def test_a_wired_page_that_no_client_may_see_is_a_warning(
+    overrides: dict[str, object], expected: list[str]
+) -> None:
+    """queryguard.W002: DEBUG on, the page in the URLconf, INTERNAL_IPS empty and no ALLOWED callback."""
+    with override_settings(**overrides):
+        found = run_checks()
+    assert [item[0] for item in found] == expected
+    if found:
+        assert "INTERNAL_IPS" in found[0][2]

@@ -93,7 +93,10 @@ def test_forbid_and_allow(sqlite_shop: pytest.Pytester, run: Run) -> None:
         ),
         ('forbid=["n_plus_2"]', "forbid has unknown kind 'n_plus_2'; valid kinds: n_plus_one, *"),
         ("max_queries=-1", "max_queries must be an integer >= 0, got -1"),
-        ("n_plus_one_treshold=3", "unknown setting 'n_plus_one_treshold'; valid settings: *"),
+        (
+            "n_plus_one_treshold=3",
+            "unknown setting 'n_plus_one_treshold' (did you mean 'n_plus_one_threshold'?); valid settings: *",
+        ),
         ("5", "takes keyword arguments only, got (5,)"),
     ],
 )
