@@ -53,9 +53,10 @@ def test_wheel_metadata(wheel: Path) -> None:
         assert f"{package}/py.typed" in names
 
 
-def test_fresh_virtualenv_runs_the_readme_snippet(wheel: Path, tmp_path: Path) -> None:
-    """A new virtualenv installs the wheel and runs the README's DB-API snippet as written."""
-    venv = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def fresh_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The interpreter of a new virtualenv with the wheel installed as a user would (no extras)."""
+    venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     install = subprocess.run(
@@ -63,8 +64,31 @@ def test_fresh_virtualenv_runs_the_readme_snippet(wheel: Path, tmp_path: Path) -
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert install.returncode == 0, install.stderr
+    return python
+
+
+def test_fresh_virtualenv_runs_the_readme_snippet(fresh_python: Path, tmp_path: Path) -> None:
+    """A new virtualenv installs the wheel and runs the README's DB-API snippet as written."""
     result = subprocess.run(
-        [str(python), "-c", SNIPPET], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        [str(fresh_python), "-c", SNIPPET], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['n_plus_one']"
+
+
+@pytest.mark.parametrize(
+    ("package", "extra"), [("queryguard_sqlalchemy", "sqlalchemy"), ("queryguard_django", "django")]
+)
+def test_an_integration_without_its_framework_names_the_extra(
+    fresh_python: Path, tmp_path: Path, package: str, extra: str
+) -> None:
+    """Importing an integration whose framework is not installed says which extra to install."""
+    result = subprocess.run(
+        [str(fresh_python), "-c", f"import {package}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert f'pip install "queryguard-perf[{extra}]"' in result.stderr

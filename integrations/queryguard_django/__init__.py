@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import os
 
+try:
+    import django  # noqa: F401
+except ImportError as exc:  # say which extra brings it, not only the missing module
+    raise ImportError(
+        'queryguard_django needs Django: pip install "queryguard-perf[django]"', name=exc.name
+    ) from exc
+
 from queryguard import _callsite
 
 # This package's frames are never the user's call site.

@@ -13,6 +13,13 @@ from __future__ import annotations
 
 import os
 
+try:
+    import sqlalchemy  # noqa: F401
+except ImportError as exc:  # say which extra brings it, not only the missing module
+    raise ImportError(
+        'queryguard_sqlalchemy needs SQLAlchemy: pip install "queryguard-perf[sqlalchemy]"', name=exc.name
+    ) from exc
+
 from queryguard._callsite import add_library_path
 
 from ._instrument import instrument, uninstrument

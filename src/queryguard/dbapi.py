@@ -135,5 +135,11 @@ class Connection:
 
 
 def instrument(connection: Any, *, alias: str = "default", vendor: str | None = None) -> Connection:
-    """Wrap a DB-API connection so that its statements are recorded into active captures."""
+    """Wrap a DB-API connection so that its statements are recorded into active captures.
+
+    Idempotent: a connection wrapped already is returned as it is (wrapping it again would record every
+    statement twice).
+    """
+    if isinstance(connection, Connection):
+        return connection
     return Connection(connection, alias=alias, vendor=vendor)
