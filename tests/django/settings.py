@@ -25,3 +25,16 @@ DATABASES = {
     "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": (_PATH + ".other") if _PATH else ":memory:"},
 }
 QUERYGUARD = {"ACTION": os.environ.get("QG_TEST_ACTION", "log"), "EXPLAIN": False}
+
+# A logging configuration that raises on queryguard's records (a filter written for django.request records,
+# or a handler whose sink is down): queryguard must keep the responses as they are anyway.
+_BROKEN_LOGGING = os.environ.get("QG_TEST_BROKEN_LOGGING", "")
+if _BROKEN_LOGGING:
+    _CLASSES = {"filter": "tests.core._helpers.RequestFilter", "handler": "tests.core._helpers.DownHandler"}
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"broken": {"()": _CLASSES["filter"]}},
+        "handlers": {"broken": {"class": _CLASSES["handler"]}},
+        "loggers": {"queryguard": {"filters" if _BROKEN_LOGGING == "filter" else "handlers": ["broken"]}},
+    }

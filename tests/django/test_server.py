@@ -24,30 +24,33 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def command(kind: str, port: int) -> list[str]:
+    """The command line of the project behind runserver (WSGI, threaded) or uvicorn (ASGI)."""
+    if kind == "runserver":
+        return [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "tests.django.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+
+
 @pytest.fixture(scope="module", params=["runserver", "uvicorn"])
 def server(
     request: pytest.FixtureRequest, database: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
     """The project behind runserver (WSGI, threaded) or uvicorn (ASGI); yields (base URL, log file)."""
     port = _server.free_port()
-    if request.param == "runserver":
-        command = [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"]
-    else:
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tests.django.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ]
     env = _server.environ(database, QG_TEST_DEBUG="1")
     log = tmp_path_factory.mktemp("log") / f"{request.param}.log"
-    with _server.serving(command, env, port, log) as base:
+    with _server.serving(command(request.param, port), env, port, log) as base:
         yield base, log
 
 
@@ -93,3 +96,25 @@ def test_fifty_concurrent_requests_keep_their_findings_apart(server: tuple[str, 
         assert response.headers["X-QueryGuard-Findings"] == "1; n_plus_one=1", path
         timing = re.search(r'desc="(\d+) queries', response.headers["Server-Timing"])
         assert timing is not None and int(timing.group(1)) == expected_queries(path), path
+
+
+@pytest.mark.parametrize("kind", ["runserver", "uvicorn"])
+@pytest.mark.parametrize("broken", ["filter", "handler"])
+def test_a_raising_logger_never_reaches_the_server(
+    kind: str, broken: str, database: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Rule 1: with a raising filter or handler on the logger, requests with findings answer as usual."""
+    port = _server.free_port()
+    env = _server.environ(database, QG_TEST_DEBUG="1", QG_TEST_BROKEN_LOGGING=broken)
+    log = tmp_path_factory.mktemp("log") / f"{kind}-{broken}.log"
+    with _server.serving(command(kind, port), env, port, log) as base, httpx.Client(base_url=base) as client:
+        responses = [client.get(path) for path in ("/books/3/", "/async/books/4/", "/books/3/")]
+    assert [(r.status_code, r.text) for r in responses] == [
+        (200, "author 0,author 0,author 1"),
+        (200, "author 0,author 0,author 1,author 1"),
+        (200, "author 0,author 0,author 1"),
+    ]
+    assert all(r.headers["X-QueryGuard-Findings"] == "1; n_plus_one=1" for r in responses)
+    console = log.read_text()
+    assert "Traceback" not in console and "Internal Server Error" not in console, console
+    assert console.count("queryguard internal error in logging") == 1, console
