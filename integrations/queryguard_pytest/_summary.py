@@ -69,7 +69,17 @@ def summary_lines(records: Mapping[str, Mapping[str, Any]], settings: Settings) 
         for site, group in sites:
             lines.extend(_group_lines(kind, site, group, settings))
     lines.append(_totals(records, settings))
+    if records and not any(int(data["queries"]) for data in records.values()):
+        lines.append(NOTHING_CAPTURED)
     return lines
+
+
+#: Shown when tests ran but no statement reached queryguard: it records only what an integration hands it.
+NOTHING_CAPTURED = (
+    "queryguard: no SQL statement was captured. It sees what an integration records: add "
+    '"queryguard_django" to INSTALLED_APPS, call queryguard_sqlalchemy.instrument(engine), or wrap a DB-API '
+    "connection with queryguard.dbapi.instrument(conn)"
+)
 
 
 def _totals(records: Mapping[str, Mapping[str, Any]], settings: Settings) -> str:

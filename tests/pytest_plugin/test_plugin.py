@@ -135,3 +135,24 @@ def test_finished_tests_release_their_statements(pytester: pytest.Pytester, run:
     )
     run("--queryguard").assert_outcomes(passed=2)
     run().assert_outcomes(passed=2)
+
+
+def test_a_run_that_captured_nothing_says_how_to_turn_an_integration_on(
+    pytester: pytest.Pytester, run: Run
+) -> None:
+    """`pytest --queryguard` over tests that run no recorded SQL ends with a hint, not a bare "0 queries"."""
+    write(
+        pytester,
+        {
+            "test_plain.py": """
+                import sqlite3
+
+                def test_unwrapped_connection():
+                    sqlite3.connect(":memory:").execute("SELECT 1").fetchall()
+            """
+        },
+    )
+    result = run("--queryguard")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 test analysed, 0 queries*", "*no SQL statement was captured*"])
+    result.stdout.fnmatch_lines(["*queryguard.dbapi.instrument(conn)*"])
