@@ -8,6 +8,8 @@ from typing import Any
 
 from . import _callsite
 
+_REPR_SQL_WIDTH = 80
+
 #: Hints an ORM adapter may give about why a statement ran (``QueryEvent.relation_kind``).
 RELATION_KINDS = (
     "many_to_one",  # forward foreign key / one-to-one: Book.author
@@ -98,10 +100,25 @@ class QueryEvent:
         return _callsite.describe(self._site)
 
     def __repr__(self) -> str:
-        return f"<QueryEvent {self.vendor or '?'}:{self.alias} {self.duration_ms:.2f}ms {self.sql[:60]!r}>"
+        """Vendor, alias, duration, the statement's shape and its call site.
+
+        Always redacted, whatever ``show_params`` says (a repr has no config to ask): literals and
+        parameters show as ``?``, as in every other output (pytest prints reprs of what a test asserts on).
+        """
+        try:
+            from ._report import shorten, statement_dict
+
+            data = statement_dict(self)
+            where = f" at {data['callsite']}" if data["callsite"] else ""
+            sql = shorten(data["sql"], _REPR_SQL_WIDTH)
+            return f"<QueryEvent {self.vendor or '?'}:{self.alias} {self.duration_ms:.2f}ms {sql!r}{where}>"
+        except Exception:  # a repr never raises: tracebacks and debuggers call it
+            return f"<QueryEvent at {id(self):#x}>"
 
 
-@dataclasses.dataclass
+# ``repr`` and ``eq`` are written out: a generated ``__eq__`` makes pytest drill into differing fields and
+# print their raw values (parameters, SQL with literals); with ours it shows the redacted repr instead.
+@dataclasses.dataclass(repr=False, eq=False)
 class Finding:
     """Something wasteful about one statement shape, with where it comes from and how to fix it."""
 
@@ -125,6 +142,34 @@ class Finding:
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: The statement behind the finding (EXPLAIN runs on it); never serialised.
     event: QueryEvent | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: as the dataclass default
+
+    def _compared(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, field.name) for field in dataclasses.fields(self) if field.compare)
+
+    def __repr__(self) -> str:
+        """Kind, severity, count, call site, relation, message and the statement's shape.
+
+        Always redacted, whatever ``show_params`` says (a repr has no config to ask): the SQL shows with
+        ``?`` for every literal and parameter, and parameters, plan and details are left out, as in every
+        other output (pytest prints the reprs of the findings a test asserts on).
+        """
+        try:
+            from ._report import finding_dict, shorten
+
+            data = finding_dict(self)
+            fields = ["kind", "severity", "count", "callsite", "relation", "message"]
+            shown = [f"{name}={data[name]!r}" for name in fields if data[name] not in (None, "")]
+            shown.append(f"sql={shorten(data['sql'], _REPR_SQL_WIDTH)!r}")
+            return f"Finding({', '.join(shown)})"
+        except Exception:  # a repr never raises: tracebacks and debuggers call it
+            return f"<Finding at {id(self):#x}>"
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict of every field but ``event`` (values as they are: reports redact them)."""
