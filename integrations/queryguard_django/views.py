@@ -62,10 +62,16 @@ def detail(request: HttpRequest, entry_id: int) -> HttpResponse:
     return _private(HttpResponse(entry.capture.report.to_html().replace("<body>", back, 1)))
 
 
+#: ``<``, ``>`` and ``&`` only occur inside JSON strings, where their escapes mean the same: the JSON is
+#: unchanged for a parser, and a browser that reads it as HTML (sniffed, or embedded) finds no markup.
+_JSON_HTML_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
 def detail_json(request: HttpRequest, entry_id: int) -> HttpResponse:
-    """One request's report as JSON."""
+    """One request's report as JSON, escaped for HTML contexts too."""
     entry = _entry(request, entry_id)
-    return _private(HttpResponse(entry.capture.report.to_json(), content_type="application/json"))
+    text = entry.capture.report.to_json().translate(_JSON_HTML_ESCAPES)
+    return _private(HttpResponse(text, content_type="application/json"))
 
 
 def _entry(request: HttpRequest, entry_id: int) -> _ring.Entry:
@@ -79,4 +85,5 @@ def _entry(request: HttpRequest, entry_id: int) -> _ring.Entry:
 def _private(response: HttpResponse) -> HttpResponse:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["X-Content-Type-Options"] = "nosniff"  # the JSON is never read as HTML
     return response

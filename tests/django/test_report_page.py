@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import Client, override_settings
+from queryguard_django import _ring
 
 import queryguard
+from queryguard import QueryEvent
 
 from ._data import seed
 
@@ -53,7 +55,7 @@ def test_detail_shows_findings_and_statements(debug: None) -> None:
 
 @pytest.mark.django_db
 def test_off_without_debug_and_for_other_clients() -> None:
-    """DEBUG off, or a client outside INTERNAL_IPS: the page does not exist (404)."""
+    """Rule 5: DEBUG off, or a client outside INTERNAL_IPS: the page does not exist (404)."""
     with override_settings(DEBUG=False):
         assert Client().get(PAGE).status_code == 404
     with override_settings(DEBUG=True):
@@ -65,13 +67,16 @@ def test_off_without_debug_and_for_other_clients() -> None:
 
 @pytest.mark.django_db
 def test_the_page_runs_no_sql(debug: None) -> None:
-    """Rendering the list and a report reads memory only."""
+    """Rule 2: the list, a report and its JSON read memory only, whatever SQL a request sends them."""
     seed()
     client = Client()
     link = client.get("/books/3/").headers["X-QueryGuard-Report"]
+    sent = {"sql": "DELETE FROM testapp_book", "explain": "SELECT 1"}
     with queryguard.capture(action="none") as cap:
-        assert client.get(PAGE).status_code == 200
-        assert client.get(link).status_code == 200
+        assert client.get(PAGE, sent).status_code == 200
+        assert client.get(link, sent).status_code == 200
+        assert client.get(link.rstrip("/") + ".json", sent).status_code == 200
+        assert client.post(link, sent).status_code == 200
     assert cap.query_count == 0
 
 
@@ -88,7 +93,7 @@ def test_everything_is_escaped(debug: None) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("show", [False, True])
 def test_parameter_values_only_with_show_params(show: bool) -> None:
-    """The text a user searched for appears only when SHOW_PARAMS is on."""
+    """Rule 4: the text a user searched for appears only when SHOW_PARAMS is on."""
     with override_settings(DEBUG=True, QUERYGUARD={"ACTION": "none", "EXPLAIN": False, "SHOW_PARAMS": show}):
         client = Client()
         link = client.get("/search/", {"q": "needle-7f3a"}).headers["X-QueryGuard-Report"]
@@ -109,3 +114,42 @@ def test_the_ring_keeps_the_last_ring_size_requests() -> None:
         assert [client.get(link).status_code for link in links] == [404, 200, 200]
         page = client.get(PAGE).content.decode()
     assert "GET /books/3/" not in page and "GET /books/5/" in page
+
+
+MARKUP = "</script><script>alert(1)</script>"
+
+
+@pytest.mark.django_db
+def test_the_json_is_never_read_as_html(debug: None) -> None:
+    """Markup in a unit name, call site and relation: the JSON escapes it, and is sent with nosniff."""
+    with queryguard.capture(name=f"GET /{MARKUP}", action="none", explain=False) as cap:
+        for n in range(3):
+            event = QueryEvent(
+                "SELECT name FROM author WHERE id = ?",
+                (n,),
+                vendor="sqlite",
+                relation=f"Book.{MARKUP}",
+                callsite=f"shop/{MARKUP}.py:7 in view",
+            )
+            queryguard.record(event)
+    entry = _ring.add(cap, method="GET", path=f"/{MARKUP}", status=200, size=10)
+    response = Client().get(f"{PAGE}{entry.id}.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    text = response.content.decode()
+    assert not {"<", ">", "&"} & set(text)
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in text
+    (unit,) = json.loads(text)["units"]
+    (finding,) = unit["findings"]
+    assert unit["unit"] == f"GET /{MARKUP}"
+    assert (finding["relation"], finding["callsite"]) == (f"Book.{MARKUP}", f"shop/{MARKUP}.py:7 in view")
+
+
+@pytest.mark.django_db
+def test_every_page_is_sent_with_nosniff(debug: None) -> None:
+    """The list, a report and its JSON all forbid content sniffing."""
+    client = Client()
+    link = client.get("/clean/").headers["X-QueryGuard-Report"]
+    for path in (PAGE, link, link.rstrip("/") + ".json"):
+        assert client.get(path).headers["X-Content-Type-Options"] == "nosniff", path
