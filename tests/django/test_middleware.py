@@ -200,7 +200,7 @@ def test_a_streaming_response_is_not_consumed(captures: list[Capture]) -> None:
 def test_headers_only_when_enabled_and_allowed(
     debug: bool, remote: str, extra: dict[str, Any], shown: bool
 ) -> None:
-    """Server-Timing and X-QueryGuard-Findings need DEBUG (or HEADERS) and an allowed client."""
+    """Rule 5: Server-Timing and X-QueryGuard-Findings need DEBUG (or HEADERS) and an allowed client."""
     seed()
     with override_settings(DEBUG=debug, QUERYGUARD={"ACTION": "none", "EXPLAIN": False, **extra}):
         response = Client(REMOTE_ADDR=remote).get("/books/3/")
