@@ -9,7 +9,7 @@ import pytest
 
 import queryguard
 from queryguard import Finding
-from queryguard._explain.sources import DBAPISource
+from queryguard._explain.sources import DBAPISource, connection_source
 
 from .conftest import Shop
 
@@ -231,16 +231,22 @@ def test_misestimate_of_correlated_columns_needs_extended_statistics(postgres_sh
     assert cap.findings[0].details["analyzed"] is True
 
 
-def test_sort_spilling_to_disk(postgres_shop: Shop) -> None:
-    """With ANALYZE and a small work_mem in the user's transaction, a big sort spills: sort_spill."""
-    postgres_shop.rows("SET LOCAL work_mem = '64kB'")
-    cap = explain_block(
-        postgres_shop, "SELECT id, title FROM book ORDER BY title, published", None, explain_analyze=True
-    )
+def test_sort_spilling_to_disk(postgres_shop_params: dict[str, Any]) -> None:
+    """With ANALYZE and a small work_mem for the database's connections, a big sort spills: sort_spill."""
+    import psycopg
+
+    options = f"{postgres_shop_params['options']} -c work_mem=64kB"
+    params = {**postgres_shop_params, "options": options}
+    conn = psycopg.connect(**params)
+    try:
+        shop = Shop("postgresql", conn, connection_source(conn), lambda: psycopg.connect(**params), "%s")
+        sql = "SELECT id, title FROM book ORDER BY title, published"
+        cap = explain_block(shop, sql, None, explain_analyze=True)
+    finally:
+        conn.close()
     finding = one(cap, "sort_spill")
     assert finding.columns == ("title", "published")
     assert "spilled to disk" in finding.message and "work_mem" in finding.suggestion
-    assert postgres_shop.rows("SHOW work_mem") == [("64kB",)]  # the user's setting survived the savepoint
 
 
 def test_mariadb_analyzes_a_read_only_select_in_the_background(mysql_shop: Shop) -> None:

@@ -24,22 +24,37 @@ def refs(text: str, vendor: str = "") -> list[tuple[str | None, str, str | None]
         ("SELECT 'a;b' FROM t", "", True),
         ("SELECT 1 -- ; DROP TABLE t", "", True),
         ("SELECT 1 /* ; */", "", True),
-        # PostgreSQL's standard strings end at the quote after a backslash: a second statement follows.
+        # A standard string's end after a backslash depends on standard_conforming_strings.
         ("SELECT 'a\\'; DELETE FROM t; --'", "postgresql", False),
         ("SELECT E'a\\'; DELETE FROM t; --'", "postgresql", True),
         ("SELECT $$a;b$$", "postgresql", True),
-        # MySQL's strings escape with a backslash: the same text is one statement there.
-        ("SELECT 'a\\'; DELETE FROM t; --'", "mysql", True),
+        ("SELECT $tag$a;b$tag$", "postgresql", True),
+        # Rule 3: what the reader does not fully understand is not explained.
+        ("SELECT $é$ ' $é$ AS a; COMMIT; DELETE FROM acct WHERE id = 14", "postgresql", False),
+        ("SELECT a$b$ FROM t", "postgresql", False),
+        ("SELECT 1 /* a /* b */ ; DELETE FROM t */", "postgresql", False),
+        ("SELECT 1 -- c\r; DELETE FROM t", "postgresql", False),
+        ("SELECT 1 /* never closed", "postgresql", False),
+        ("SELECT 'never closed", "postgresql", False),
+        ('SELECT "never closed', "postgresql", False),
+        ("SELECT 1 === 2", "postgresql", False),
+        ("SELECT id FROM acct WHERE id = 14 # '\n; DELETE FROM acct", "mysql", False),
+        ("SELECT id FROM acct WHERE id = 14 --1\n; DELETE FROM acct", "mysql", False),
+        ("SELECT id FROM acct WHERE id = 14 -- c\n", "mysql", True),
+        ("SELECT /*!50000 1; DELETE FROM acct */", "mysql", False),
+        ("SELECT 'a\\'; DELETE FROM t; --'", "mysql", False),  # a backslash depends on NO_BACKSLASH_ESCAPES
         ('SELECT "a;b"', "mysql", True),
+        ("SELECT `a``b` FROM t WHERE x = 'it''s'", "mysql", True),
+        ("SELECT [a b] FROM t WHERE x = ?", "", True),
         ("EXPLAIN SELECT 1", "", False),
         ("CREATE TABLE t (x int)", "", False),
         ("WITH x AS (SELECT 1) SELECT * FROM x", "", True),
         ("", "", False),
     ],
 )
-def test_explainable_is_one_statement_of_a_kind_explain_takes(sql: str, vendor: str, expected: bool) -> None:
-    """A second statement after the first, in any quoting, makes the text unexplainable."""
-    assert _lex.explainable(_lex.tokenize(sql, vendor=vendor)) is expected
+def test_only_one_fully_understood_statement_is_explainable(sql: str, vendor: str, expected: bool) -> None:
+    """Rule 3: a second statement in any quoting, or anything the reader is unsure of, is not explained."""
+    assert (_safety.refusal(sql, vendor) is None) is expected
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,9 @@ again), never queryguard's own statements (they run under :class:`queryguard._ca
   are inserted after it, and they are logged (unless the action is ``"none"``). Listeners registered with
   :func:`add_listener` are then called, e.g. to refresh a report page.
 
-A database whose EXPLAINs fail three times in a row is left alone for 30 s, doubling up to 10 min. Each
-failure is logged once per database and error type; none reaches the application.
+A statement whose safety queryguard cannot prove is not explained, and its finding says why (see
+:mod:`._safety`). A database whose EXPLAINs fail three times in a row is left alone for 30 s, doubling up to
+10 min. Each failure is logged once per database and error type; none reaches the application.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._events import Finding
 from .._guard import internal_error
-from . import _run, _safety, _stage, _worker
+from . import _safety, _stage, _worker
 from ._stage import STATE, Item, Listener
 
 if TYPE_CHECKING:
@@ -139,7 +140,11 @@ def run(capture: Capture, findings: list[Finding], *, background: bool = False) 
 
 
 def select(findings: list[Finding], config: Config) -> list[Item]:
-    """The findings whose statement to explain, worst first, one per statement shape and database."""
+    """The findings whose statement to explain, worst first, one per statement shape and database.
+
+    This runs before the response: it reads no statement (the safety check runs where the EXPLAIN runs, on
+    the worker in the background), it only skips kinds EXPLAIN does not take and statements too long to read.
+    """
     kinds = ("slow_query", "n_plus_one") if config.explain_n_plus_one else ("slow_query",)
     chosen: list[Item] = []
     seen: set[tuple[Any, ...]] = set()
@@ -148,9 +153,13 @@ def select(findings: list[Finding], config: Config) -> list[Item]:
         if finding.kind not in kinds or event is None or event.explainer is None or event.error is not None:
             continue
         key = (_stage.db_key(event), finding.fingerprint, config.explain_analyze)
-        if key in seen or not _safety.explainable(event.sql, _run.vendor_of(event)):
+        if key in seen or not _safety.explainable_kind(event.sql):
             continue
         seen.add(key)
+        reason = _safety.too_long(event.sql)
+        if reason:
+            _stage.refused(finding, reason)
+            continue
         chosen.append(Item(finding, key))
     return chosen
 
@@ -196,7 +205,7 @@ def wait(timeout: float = 10.0) -> bool:
 
 
 def stats() -> dict[str, int]:
-    """Counters: explained, cache_hits, failures, skipped_backoff, dropped (queue full), queued."""
+    """Counters: explained, cache_hits, failures, refused, skipped_backoff, dropped (queue full), queued."""
     counts = dict(STATE.counts)
     counts.update(dropped=_worker.WORKER.dropped, queued=_worker.WORKER.queue.qsize())
     return counts

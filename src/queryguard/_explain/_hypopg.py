@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from ._pgexec import execute as _execute
 from ._plan import Smell
 
 INDEX_KINDS: Final = frozenset(("full_scan", "unindexed_join", "temp_sort", "sort_spill"))
@@ -71,10 +72,3 @@ def create_index(smell: Smell) -> str:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _execute(cur: Any, sql: str, params: Any) -> None:
-    if type(cur).__module__.startswith("psycopg."):
-        cur.execute(sql, params, prepare=False)
-    else:
-        cur.execute(sql, params)

@@ -1,9 +1,9 @@
-"""A light SQL reader for the EXPLAIN stage: one statement or not, tables and aliases, column references.
+"""A light SQL reader for the EXPLAIN stage: tables and aliases, column references, ORDER BY lists.
 
 It reads both the captured statements and the condition texts of plans (``((title)::text = 'x'::text)``,
 ``lcase(book.title) = 'x'``). One linear tokenising pass (no pattern can backtrack), then plain loops.
-String rules follow the database: backslash escapes only in MySQL strings and PostgreSQL ``E'...'``, so
-that a statement is never mistaken for one when it holds two.
+String rules follow the database: backslash escapes only in MySQL strings and PostgreSQL ``E'...'``. It
+skips what it does not know: whether a statement is safe to explain is :mod:`._strict`'s question.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ _NOT_COLUMNS: Final = frozenset(
 _TYPE_WORDS: Final = frozenset(("with", "without", "time", "zone", "precision", "varying"))
 #: Casts that keep an index on a text column usable (PostgreSQL casts varchar to text in every filter).
 _TEXT_TYPES: Final = frozenset(("text", "varchar", "character", "bpchar", "name", "citext"))
-_STATEMENT_START: Final = frozenset(("select", "insert", "update", "delete", "with", "values", "replace"))
 #: Words that end a table name in FROM/JOIN (so they are never read as its alias).
 _NAME_STOP: Final = frozenset(
     """where on join inner left right full cross natural using set group order limit offset having window
@@ -84,9 +83,19 @@ def _pattern(vendor: str) -> re.Pattern[str]:
     return re.compile(_STRINGS.get(vendor, _STRINGS[""]) + _COMMON, re.S)
 
 
-@functools.lru_cache(maxsize=256)
+#: Texts up to this length are memoised (plan conditions, most statements); longer ones are read afresh each
+#: time, so that the cache never holds the tokens of a bulk statement (about 50 bytes per character).
+CACHED_CHARS: Final = 2048
+
+
 def tokenize(text: str, *, vendor: str = "") -> tuple[Token, ...]:
     """The tokens of ``text`` without comments, read with the string rules of ``vendor``."""
+    if len(text) > CACHED_CHARS:
+        return _tokenize(text, vendor)
+    return _cached(text, vendor)
+
+
+def _tokenize(text: str, vendor: str) -> tuple[Token, ...]:
     tokens: list[Token] = []
     depth = 0
     for m in _pattern(vendor).finditer(text):
@@ -112,18 +121,7 @@ def tokenize(text: str, *, vendor: str = "") -> tuple[Token, ...]:
     return tuple(tokens)
 
 
-def explainable(tokens: tuple[Token, ...]) -> bool:
-    """One SELECT/INSERT/UPDATE/DELETE/WITH statement (trailing semicolons allowed), nothing after it."""
-    first = next((tok for tok in tokens if tok.text != "("), None)
-    if first is None or first.kind != "w" or first.value not in _STATEMENT_START:
-        return False
-    ended = False
-    for tok in tokens:
-        if tok.text == ";":
-            ended = True
-        elif ended:
-            return False
-    return True
+_cached = functools.lru_cache(maxsize=256)(_tokenize)
 
 
 def _name_at(tokens: tuple[Token, ...], i: int) -> tuple[list[str], int]:

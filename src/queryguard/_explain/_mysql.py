@@ -1,10 +1,13 @@
 """MySQL and MariaDB (PyMySQL, mysqlclient): ``EXPLAIN FORMAT=JSON`` and its smells.
 
-A write is never analysed. MariaDB's ``ANALYZE FORMAT=JSON`` of a proven read-only SELECT runs only on a new
-connection inside ``START TRANSACTION READ ONLY``, always rolled back: on the user's connection a
-``START TRANSACTION`` would commit the open transaction. MariaDB bounds the EXPLAIN with
-``SET STATEMENT max_statement_time=..., lock_wait_timeout=... FOR``; MySQL with session variables that
-are put back afterwards.
+A write is never analysed. Every EXPLAIN runs inside a transaction of its own that is always rolled back
+(``START TRANSACTION READ ONLY`` for a SELECT; MariaDB refuses to explain a write in one), except inside
+the user's open transaction (a ``START TRANSACTION`` would commit it): there a savepoint, rolled back.
+MariaDB's EXPLAIN runs the stored functions and sequences it meets, so the safety check (only built-in
+functions) is the wall that matters; :func:`_prove` extends it to the views a statement reads. MariaDB's
+``ANALYZE FORMAT=JSON`` of a proven read-only SELECT runs only on a new connection. MariaDB bounds the
+EXPLAIN with ``SET STATEMENT max_statement_time=..., lock_wait_timeout=... FOR``; MySQL with session
+variables that are put back afterwards.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-from . import _lex, _plan
+from . import _lex, _plan, _safety
 from ._plan import Outcome, Request, Smell, TableInfo
+from ._safety import Refused
 
 VENDOR: Final = "mysql"
 _SAVEPOINT: Final = "queryguard_explain"
@@ -30,6 +34,11 @@ UNION ALL SELECT 'f', COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
 UNION ALL SELECT 'r', CAST(TABLE_ROWS AS CHAR) FROM information_schema.TABLES
  WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) AND TABLE_NAME = %s
 """
+_VIEW_SQL: Final = """
+SELECT VIEW_DEFINITION FROM information_schema.VIEWS
+ WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) AND TABLE_NAME = %s
+"""
+_VIEW_DEPTH: Final = 8
 _MYSQL_LIMITS: Final = ("max_execution_time", "lock_wait_timeout", "innodb_lock_wait_timeout")
 
 
@@ -37,7 +46,8 @@ def run(conn: Any, req: Request) -> Outcome:
     """Explain ``req.sql`` on ``conn`` and find the smells of its plan; the connection's state is kept."""
     mariadb = _is_mariadb(conn)
     analyze = req.analyze and mariadb and not req.session
-    with _scope(conn, req, mariadb=mariadb, analyze=analyze) as cur:
+    with _scope(conn, req, mariadb=mariadb) as cur:
+        _prove(cur, req.facts.aliases.values())
         prefix = "ANALYZE FORMAT=JSON " if analyze else "EXPLAIN FORMAT=JSON "
         if mariadb:
             seconds = max(int(req.timeout_ms) // 2000, 1)  # lock waits end first, and say so
@@ -76,15 +86,15 @@ def _in_transaction(conn: Any, cur: Any, mariadb: bool) -> bool | None:
 
 
 @contextlib.contextmanager
-def _scope(conn: Any, req: Request, *, mariadb: bool, analyze: bool) -> Iterator[Any]:
+def _scope(conn: Any, req: Request, *, mariadb: bool) -> Iterator[Any]:
     cur = conn.cursor()
     before = _in_transaction(conn, cur, mariadb) if req.session else False
     saved: list[Any] | None = None
     try:
         if req.session and before:
-            cur.execute(f"SAVEPOINT {_SAVEPOINT}")
-        elif analyze:
-            cur.execute("START TRANSACTION READ ONLY")
+            cur.execute(f"SAVEPOINT {_SAVEPOINT}")  # START TRANSACTION would commit the user's transaction
+        else:  # MariaDB refuses to EXPLAIN a write inside a read-only transaction
+            cur.execute("START TRANSACTION READ ONLY" if _safety.is_select(req.sql) else "START TRANSACTION")
         try:
             if not mariadb:
                 saved = _limit_session(cur, req.timeout_ms)
@@ -99,10 +109,30 @@ def _scope(conn: Any, req: Request, *, mariadb: bool, analyze: bool) -> Iterator
             if req.session and before:
                 cur.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
                 cur.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-            elif not req.session or (before is False and _in_transaction(conn, cur, mariadb)):
-                conn.rollback()  # our own connection, or a transaction our EXPLAIN opened
+            else:
+                conn.rollback()  # the read-only transaction of our own
     finally:
         cur.close()
+
+
+def _prove(cur: Any, tables: Iterable[tuple[str, ...]], depth: int = 0) -> None:
+    """Refuse a statement that reads a view whose definition the safety check would refuse.
+
+    MariaDB's EXPLAIN evaluates a view's stored functions and sequences as it would the statement's own.
+    """
+    for parts in tables:
+        cur.execute(_VIEW_SQL, (parts[-2] if len(parts) > 1 else None, parts[-1]))
+        row = cur.fetchone()
+        if row is None:
+            continue
+        definition = row[0].decode() if isinstance(row[0], bytes) else str(row[0])
+        if depth >= _VIEW_DEPTH:
+            raise Refused(f"not explained: reads views nested more than {_VIEW_DEPTH} deep")
+        try:
+            _safety.check(definition, VENDOR)
+        except Refused as exc:
+            raise Refused(f"{exc} (in the view {parts[-1]})") from None
+        _prove(cur, _lex.aliases(_lex.tokenize(definition, vendor=VENDOR)).values(), depth + 1)
 
 
 def _limit_session(cur: Any, timeout_ms: int) -> list[Any]:

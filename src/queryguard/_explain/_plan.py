@@ -68,6 +68,8 @@ class Request:
     timeout_ms: int
     session: bool
     facts: Facts
+    #: What the text-level safety check found (a ``_safety.Proof``): names for the database's own check.
+    proof: Any = None
 
 
 class Facts:

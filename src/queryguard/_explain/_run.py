@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -50,7 +52,9 @@ def first_params(event: QueryEvent) -> Any:
 def explain(event: QueryEvent, *, analyze: bool, timeout_ms: int, use_session: bool) -> Outcome:
     """Explain ``event``; on its own connection when ``use_session`` and the source offers it, else a new one.
 
-    ``analyze`` is a wish: it is honoured only for statements :mod:`._safety` proves read-only.
+    :class:`._safety.Refused` when safety cannot be proven. ``analyze`` is a wish: it is honoured only for
+    statements :mod:`._safety` proves read-only, and only on a connection of queryguard's own (closed after),
+    never on the statement's own session; without one the session gets a plain EXPLAIN.
     """
     source: Any = event.explainer  # an ExplainSource (QueryEvent types the slot loosely)
     vendor = vendor_of(event)
@@ -58,28 +62,47 @@ def explain(event: QueryEvent, *, analyze: bool, timeout_ms: int, use_session: b
     if module is None or source is None:
         raise LookupError(f"no EXPLAIN backend for {vendor!r}")
     sql, params = event.sql, first_params(event)
-    analyze = analyze and _safety.analyze_allowed(sql, vendor, executemany=event.executemany)
-    with suppressed():
+    proof = _safety.check(sql, vendor)
+    analyze = (
+        analyze
+        and vendor != "sqlite"  # SQLite has no EXPLAIN ANALYZE
+        and _safety.analyze_allowed(sql, vendor, executemany=event.executemany, proof=proof)
+    )
+    run = functools.partial(
+        _on, module, source=source, sql=sql, params=params, timeout_ms=timeout_ms, proof=proof
+    )
+    with suppressed(), contextlib.ExitStack() as stack:
+        own = None
+        if analyze or not use_session:
+            try:
+                own = stack.enter_context(source.connect())
+            except LookupError:
+                if not use_session:
+                    raise
+        if own is not None and analyze:
+            return run(_unwrap(own), analyze=True, session=False)
         session = source.session_connection() if use_session else None
         if session is not None:
             try:
-                return _on(module, _unwrap(session), source, sql, params, analyze, timeout_ms, session=True)
+                return run(_unwrap(session), analyze=False, session=True)
             except _plan.Unusable:
                 pass
-        with source.connect() as conn:
-            return _on(module, _unwrap(conn), source, sql, params, analyze, timeout_ms, session=False)
+        if own is None:
+            own = stack.enter_context(source.connect())
+        return run(_unwrap(own), analyze=analyze, session=False)
 
 
 def _on(
     module: ModuleType,
     conn: Any,
+    *,
     source: Any,
     sql: str,
     params: Any,
     analyze: bool,
     timeout_ms: int,
-    *,
     session: bool,
+    proof: _safety.Proof,
 ) -> Outcome:
     vendor = str(module.VENDOR)
     target = _paramstyle.driver_style(conn)
@@ -89,7 +112,8 @@ def _on(
     if isinstance(params, Mapping):
         params = dict(params)
     facts = _plan.Facts(sql, params, vendor)
-    outcome: Outcome = module.run(conn, Request(sql, params, analyze, timeout_ms, session, facts))
+    request = Request(sql, params, analyze, timeout_ms, session, facts, proof)
+    outcome: Outcome = module.run(conn, request)
     return outcome
 
 

@@ -15,7 +15,7 @@ from typing import Any, Final
 from .._config import Config
 from .._events import Finding
 from .._guard import internal_error
-from . import _findings, _redact, _run
+from . import _findings, _redact, _run, _safety
 from ._plan import Outcome
 
 logger = logging.getLogger("queryguard")
@@ -140,6 +140,9 @@ def explain_item(item: Item, config: Config, *, use_session: bool) -> Outcome | 
             timeout_ms=config.explain_timeout_ms,
             use_session=use_session,
         )
+    except _safety.Refused as exc:
+        refused(item.parent, str(exc))
+        return None
     except Exception as exc:
         STATE.failed(db)
         STATE.warn_once(db, event, exc, config.show_params)
@@ -147,6 +150,14 @@ def explain_item(item: Item, config: Config, *, use_session: bool) -> Outcome | 
     STATE.succeeded(db)
     STATE.remember(item.key, outcome)
     return outcome
+
+
+def refused(finding: Finding, reason: str) -> None:
+    """Say on ``finding`` that its statement is not explained, and why (``reason``: "not explained: ...")."""
+    STATE.count("refused")
+    finding.details = {**finding.details, "explained": False, "not_explained": reason}
+    if reason not in finding.message:
+        finding.message = f"{finding.message} ({reason})"
 
 
 def apply(findings: list[Finding], item: Item, outcome: Outcome, config: Config) -> list[Finding]:
