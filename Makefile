@@ -18,7 +18,7 @@ $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) -e ".[django]"
 	@touch $(DEMO_STAMP)
 
-$(DEV_STAMP): pyproject.toml requirements-dev.txt | $(BIN)/python
+$(DEV_STAMP): pyproject.toml requirements-dev.txt requirements-test.txt | $(BIN)/python
 	-@$(BIN)/python -m pip uninstall --quiet --yes queryguard >/dev/null 2>&1
 	$(PIP) -r requirements-dev.txt
 	@touch $(DEV_STAMP) $(DEMO_STAMP)
@@ -27,7 +27,7 @@ $(DEV_STAMP): pyproject.toml requirements-dev.txt | $(BIN)/python
 SA20 := .venv-sqlalchemy20
 SA20_STAMP := $(SA20)/.dev-stamp
 
-$(SA20_STAMP): pyproject.toml requirements-dev.txt
+$(SA20_STAMP): pyproject.toml requirements-dev.txt requirements-test.txt
 	@test -x $(SA20)/bin/python || $(PYTHON) -m venv $(SA20)
 	-@$(SA20)/bin/python -m pip uninstall --quiet --yes queryguard >/dev/null 2>&1
 	$(SA20)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt "sqlalchemy[asyncio]>=2.0,<2.1"
