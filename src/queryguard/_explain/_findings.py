@@ -192,7 +192,12 @@ def suggestion(ctx: Context, smell: Smell) -> tuple[str, str | None]:
 def refine(parent: Finding, added: list[Finding], outcome: Outcome) -> None:
     """Give the finding that asked for the plan the plan, and a precise suggestion when the plan has one."""
     parent.plan = outcome.plan
-    parent.details = {**parent.details, "explained": True, "analyzed": outcome.analyzed}
+    parent.details = {
+        **parent.details,
+        "explained": True,
+        "analyzed": outcome.analyzed,
+        "connection": outcome.connection,
+    }
     if parent.kind != "slow_query":
         return
     old = parent.suggestion
