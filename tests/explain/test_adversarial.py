@@ -346,3 +346,40 @@ def test_background_reads_no_statement_on_the_request_thread(
     finally:
         conn.rollback()
         conn.close()
+
+
+@pytest.mark.parametrize("analyze", [False, True], ids=["explain", "analyze"])
+@pytest.mark.parametrize("mode", ["transaction", "autocommit"])
+@pytest.mark.parametrize(
+    ("sql", "explainable"),
+    [
+        ("SELECT id FROM acct WHERE id = bump()", False),
+        ("SELECT id FROM acct WHERE id = 3; DELETE FROM acct", False),
+        ("SELECT id FROM acct WHERE id = 3 /* ; DELETE FROM acct", False),
+        ("SELECT id FROM acct WHERE note = 'n3'", True),
+    ],
+)
+def test_sqlite_state_is_unchanged(
+    tmp_path: Any, sql: str, explainable: bool, mode: str, analyze: bool
+) -> None:
+    """Rule 3: on SQLite a user function is never called and a hidden statement never runs."""
+    import sqlite3
+
+    calls: list[int] = []
+    conn = sqlite3.connect(str(tmp_path / "adv.db"), isolation_level=None if mode == "autocommit" else "")
+    conn.create_function("bump", 0, lambda: calls.append(1) or 1)
+    conn.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, note TEXT NOT NULL)")
+    conn.executemany("INSERT INTO acct VALUES (?, ?)", [(i, f"n{i}") for i in range(1, 21)])
+    if mode == "transaction":
+        conn.execute("UPDATE acct SET note = note WHERE id = 1")  # the user's transaction is open
+    try:
+        check_case(
+            lambda: (rows(conn, "SELECT id, note FROM acct ORDER BY id"), len(calls), conn.in_transaction),
+            conn,
+            "sqlite",
+            (sql, explainable),
+            mode,
+            analyze,
+        )
+    finally:
+        conn.close()
