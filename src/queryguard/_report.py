@@ -84,14 +84,17 @@ def split_callsite(callsite: str | None) -> tuple[str, int | None, str]:
 
 # -- redaction --------------------------------------------------------------------------------------
 
-_QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*(?:'|$)|\$(\w*)\$.*?\$\1\$", re.S)
-_NUMBER = r"[-+]?(?:0[xX][0-9a-fA-F]+|\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# A dollar-quoted string that never closes runs to the end, like an unterminated quote: the search for its
+# end then happens once, not again from every later tag.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*(?:'|$)|\$(\w*)\$(?:.*?\$\1\$|.*)", re.S)
+# No two ways through one run of digits or blanks: a failure after it costs one step back per character.
+_NUMBER = r"[-+]?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 # A number compared with something, or in a list: a value. Plan metrics (cost=, rows=, width=, actual
 # time=, loops=) are not values and stay readable. Double quotes are left alone: PostgreSQL and SQLite
 # quote identifiers with them.
 _COMPARED = re.compile(
-    r"(?P<op>(?:<>|!=|<=|>=|(?<!cost)(?<!rows)(?<!width)(?<!time)(?<!loops)=|<|>)\s*\(?\s*"
-    r"|\b(?:between|and|or|in|like|limit|offset)\s+\(?\s*|[(,]\s*)"
+    r"(?P<op>(?:<>|!=|<=|>=|(?<!cost)(?<!rows)(?<!width)(?<!time)(?<!loops)=|<|>)\s*(?:\(\s*)?"
+    r"|\b(?:between|and|or|in|like|limit|offset)\s+(?:\(\s*)?|[(,]\s*)"
     rf"(?P<num>{_NUMBER})\b",
     re.I,
 )

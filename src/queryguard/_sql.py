@@ -20,7 +20,7 @@ import functools
 import hashlib
 import re
 import uuid
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from itertools import chain
 from typing import Any, Final
 
@@ -499,7 +499,7 @@ class _Scan:
 
     def __init__(self) -> None:
         self.kind = ""
-        self.tables: list[str] = []
+        self.tables: dict[str, None] = {}  # a dict keeps the order and finds a name in one step
         self.star = self.limit = self.offset = self.writes = self.locking = False
 
 
@@ -577,7 +577,7 @@ def _keyword(facts: _Scan, shape: str, word: str, start: int, end: int, stack: l
         facts.locking = facts.locking or start == 0 or shape.startswith(" IN SHARE MODE", end)
 
 
-def _tables(tables: list[str], shape: str, pos: int, many: bool, call_ok: bool) -> None:
+def _tables(tables: dict[str, None], shape: str, pos: int, many: bool, call_ok: bool) -> None:
     """Append the table (or, after FROM, the comma-separated tables) named at ``pos``."""
     m = _TABLE_RE.match(shape, pos)
     while m is not None:
@@ -587,8 +587,7 @@ def _tables(tables: list[str], shape: str, pos: int, many: bool, call_ok: bool) 
         name = name.lower()
         if '"' in name:
             name = name.replace('"', "")
-        if name not in tables:
-            tables.append(name)
+        tables.setdefault(name)
         if not many or after is None or after == "(":
             return
         comma = _NEXT_TABLE_RE.match(shape, m.end(1))
@@ -658,10 +657,10 @@ def _facts(shape: str) -> _ShapeFacts:
 
 def _scan_facts(shape: str, kind: str, scan: _Scan) -> _Scanned:
     """Everything else about a shape that does not depend on the literals it was made from."""
-    tables = scan.tables
-    if tables and "WITH" in shape:
+    tables: Iterable[str] = scan.tables
+    if scan.tables and "WITH" in shape:
         ctes = {name.replace('"', "").lower() for name in _CTE_RE.findall(shape)}
-        tables = [table for table in tables if table not in ctes]
+        tables = [table for table in scan.tables if table not in ctes]
     writes = scan.writes or kind in _WRITE_KINDS
     return (tuple(tables), scan.star, scan.limit, writes, scan.locking, _calls_volatile(shape))
 
