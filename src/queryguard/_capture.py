@@ -63,19 +63,43 @@ class suppressed:
         _active.reset(self._token)
 
 
+#: Entries past ``max_events`` with a shape of their own; later shapes share one entry per kind.
+MAX_OVERFLOW_ENTRIES = 1024
+
+
+class _Other:
+    """The first part of the key of an entry of shapes past the cap (equal to no text)."""
+
+    def __repr__(self) -> str:
+        return "<other statements>"
+
+
+OTHER = _Other()
+
+
 class Overflow:
-    """Statements past ``max_events``, aggregated per (SQL text, raw call site)."""
+    """Statements past ``max_events``, aggregated per (literal-free text, raw call site).
 
-    __slots__ = ("count", "example", "params", "rows", "rows_known", "total_ms")
-    _MAX_PARAM_KEYS = 256
+    Keeps what the detectors need: counts, times, row counts, and up to 256 distinct (text, parameters)
+    keys with how often each ran (an N+1 of literal SQL, a duplicate), with one example event of each key
+    that repeated. An ``other`` entry holds the statements of shapes past :data:`MAX_OVERFLOW_ENTRIES`:
+    counted and timed, not analysed.
+    """
 
-    def __init__(self, event: QueryEvent) -> None:
+    __slots__ = ("count", "example", "examples", "keys", "other", "rows", "rows_known", "total_ms")
+    _MAX_KEYS = 256
+    _MAX_EXAMPLES = 8
+
+    def __init__(self, event: QueryEvent, *, other: bool = False) -> None:
         self.example = event
+        self.other = other
         self.count = 0
         self.total_ms = 0.0
         self.rows = 0
         self.rows_known = 0
-        self.params: dict[Any, int] = {}
+        #: (hash of the SQL text, parameter key) -> how many statements ran with it
+        self.keys: dict[tuple[int, Any], int] = {}
+        self.examples: dict[tuple[int, Any], QueryEvent] = {}
 
     def add(self, event: QueryEvent, params_key: Callable[[object], Any]) -> None:
         self.count += 1
@@ -83,9 +107,32 @@ class Overflow:
         if event.rowcount >= 0:
             self.rows += event.rowcount
             self.rows_known += 1
-        key = params_key(event.params)
-        if key in self.params or len(self.params) < self._MAX_PARAM_KEYS:
-            self.params[key] = self.params.get(key, 0) + 1
+        if self.other:
+            return
+        key = (hash(event.sql), params_key(event.params))
+        keys = self.keys
+        n = keys.get(key, 0)
+        if n or len(keys) < self._MAX_KEYS:
+            keys[key] = n + 1
+            if n == 1 and len(self.examples) < self._MAX_EXAMPLES:
+                self.examples[key] = event  # the first repeat: a duplicate's example, with its own text
+
+
+class _Keys:
+    """The key functions of :meth:`Capture._aggregate`, imported on first use (``_sql`` loads slowly)."""
+
+    params: Callable[[object], Any] = None  # type: ignore[assignment]
+    literal: Callable[[object], str]
+    kind: Callable[[object], str]
+
+    def load(self) -> _Keys:
+        from ._sql import literal_key, params_key, rough_kind
+
+        self.literal, self.kind, self.params = literal_key, rough_kind, params_key
+        return self
+
+
+_keys = _Keys()
 
 
 class Capture:
@@ -98,12 +145,14 @@ class Capture:
         self.config = config or Config()
         self.name = name
         self.queries: list[QueryEvent] = []
-        self.overflow: dict[tuple[str, Any], Overflow] = {}
+        self.overflow: dict[tuple[object, Any], Overflow] = {}
         self.started = 0.0
         self.ended: float | None = None
         self._findings: list[Finding] | None = None
         self._tokens: list[contextvars.Token[tuple[Capture, ...]]] = []
         self._max = self.config.max_events
+        self._shapes = 0  # overflow entries with a shape of their own
+        self._last: tuple[object, object, Overflow] | None = None  # text, site and entry of the last one
 
     # -- hot path ---------------------------------------------------------------------------------
     def _add(self, event: QueryEvent) -> None:
@@ -115,13 +164,25 @@ class Capture:
             self._aggregate(event)
 
     def _aggregate(self, event: QueryEvent) -> None:
-        from ._sql import params_key
-
-        key = (event.sql, event._site)
+        sql, site = event.sql, event._site
+        last = self._last
+        if last is not None and last[0] is sql and last[1] is site:  # the next statement of a loop
+            last[2].add(event, _keys.params)
+            return
+        keys = _keys if _keys.params is not None else _keys.load()
+        key: tuple[object, Any] = (keys.literal(sql), site)
         entry = self.overflow.get(key)
         if entry is None:
-            entry = self.overflow[key] = Overflow(event)
-        entry.add(event, params_key)
+            if self._shapes < MAX_OVERFLOW_ENTRIES:
+                self._shapes += 1
+                entry = self.overflow[key] = Overflow(event)
+            else:  # a unit of endless distinct shapes: count them without a key each
+                key = (OTHER, keys.kind(sql))
+                entry = self.overflow.get(key)
+                if entry is None:
+                    entry = self.overflow[key] = Overflow(event, other=True)
+        self._last = (sql, site, entry)
+        entry.add(event, keys.params)
 
     # -- totals -----------------------------------------------------------------------------------
     @property

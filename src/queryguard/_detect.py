@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from . import _callsite, _suggest
 from ._config import Config
 from ._events import Finding, QueryEvent
-from ._sql import Statement, analyze, params_keys
+from ._sql import Statement, analyze, params_keys, rough_kind
 
 if TYPE_CHECKING:
     from ._capture import Capture, Overflow
@@ -42,6 +42,8 @@ class Group:
     rows: int = 0
     rows_known: int = 0
     params: Counter[Any] = dataclasses.field(default_factory=Counter)
+    #: hashes of the distinct SQL texts (literal SQL: other values, other texts)
+    texts: set[int] = dataclasses.field(default_factory=set)
     executemany: bool = False
     orm: str | None = None
     relation: str | None = None
@@ -49,14 +51,17 @@ class Group:
     relation_path: str | None = None
     relation_root: str | None = None
 
-    def add(self, event: QueryEvent, count: int = 1) -> None:
-        self.count += count
-        self.total_ms += event.duration_ms
-        self.executemany = self.executemany or event.executemany
-        if event.rowcount >= 0:
-            self.rows += event.rowcount
-            self.rows_known += 1
-        self.add_facts(event)
+    def add_overflow(self, entry: Overflow) -> None:
+        """Add the statements aggregated in ``entry`` past ``max_events``."""
+        self.count += entry.count
+        self.total_ms += entry.total_ms
+        self.rows += entry.rows
+        self.rows_known += entry.rows_known
+        self.executemany = self.executemany or entry.example.executemany
+        for (text, params), n in entry.keys.items():
+            self.params[params] += n
+            self.texts.add(text)
+        self.add_facts(entry.example)
 
     def add_facts(self, event: QueryEvent) -> None:
         """Take the relation and the ORM from ``event`` unless known already."""
@@ -82,6 +87,11 @@ class Group:
                     break
 
     @property
+    def distinct(self) -> int:
+        """How many distinct (text, parameters) ran, at least: the values of a loop, bound or literal."""
+        return max(len(self.params), len(self.texts))
+
+    @property
     def mean_rows(self) -> float | None:
         return self.rows / self.rows_known if self.rows_known else None
 
@@ -89,14 +99,16 @@ class Group:
 def detect(cap: Capture) -> list[Finding]:
     """All findings for the statements of ``cap``, most severe and most costly first."""
     config = cap.config
-    groups, runs = build_groups(cap.queries, cap.overflow.values(), config)
+    overflow = [entry for entry in cap.overflow.values() if not entry.other]
+    others = [entry for entry in cap.overflow.values() if entry.other]
+    groups, runs = build_groups(cap.queries, overflow, config)
     explained: set[int] = set()
     findings: list[Finding] = []
     findings += loops(groups, cap.queries, config, explained)
-    findings += duplicates(runs, cap.overflow.values(), groups, explained, config)
+    findings += duplicates(runs, overflow, groups, explained, config)
     findings += select_star(groups, explained)
     findings += slow_queries(cap.queries, groups, explained, config)
-    findings += budget(groups, config)
+    findings += budget(groups, config, others)
     findings += blocking(cap.queries, config)
     findings = [f for f in findings if f.kind not in config.ignore_kinds]
     findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), -f.total_duration_ms, -f.count))
@@ -114,7 +126,8 @@ def build_groups(
 
     The stored statements are first gathered by SQL text and raw call site (a loop repeats both): a shape is
     analysed and a call site described once per such run, and the run's totals are summed in C. The runs
-    are returned too, for the duplicate detector, with the parameter key of each statement.
+    are returned too, for the duplicate detector, with the parameter key of each statement. ``overflow``
+    holds entries of one shape each (not the ``other`` ones).
     """
     groups: dict[tuple[str, str], Group] = {}
     sites: dict[int, str] = {}
@@ -154,14 +167,12 @@ def build_groups(
             members = list(map(events.__getitem__, indices))
             keys = params_keys(list(map(_PARAMS, members)))
             group.add_all(members, keys)
+            group.texts.add(hash(members[0].sql))
             runs.append((group, members, keys))
     for entry in overflow:
         group = group_of(entry.example, None)
         if group is not None:
-            group.add(entry.example, entry.count)
-            group.total_ms += entry.total_ms - entry.example.duration_ms
-            group.rows, group.rows_known = group.rows + entry.rows, group.rows_known + entry.rows_known
-            group.params.update(entry.params)
+            group.add_overflow(entry)
     return groups, runs
 
 
@@ -184,7 +195,7 @@ def loops(
     for group in groups.values():
         stmt = group.stmt
         if stmt.kind == "select" and group.count >= config.n_plus_one_threshold:
-            if len(group.params) >= 2 and not _is_batch(group, config):
+            if group.distinct >= 2 and not _is_batch(group, config):
                 found.append(_n_plus_one(group, events))
                 explained.add(id(group))
         elif (
@@ -211,7 +222,7 @@ def _n_plus_one(group: Group, events: list[QueryEvent]) -> Finding:
         f"N+1: {what} loaded {group.count} times from {group.site}; {fix}{where}",
         fix,
         parent_callsite=parent,
-        details={"distinct_params": len(group.params), "relation_kind": group.relation_kind},
+        details={"distinct_params": group.distinct, "relation_kind": group.relation_kind},
     )
 
 
@@ -253,39 +264,56 @@ def duplicates(
     """``duplicate_query``: the identical statement with identical parameters, more than once."""
     skip = {group.stmt.fingerprint for group in groups.values() if id(group) in explained}
     aggregated = list(overflow)
-    also_aggregated = {agg.example.sql for agg in aggregated}
+    also_aggregated = {text for agg in aggregated for text, _ in agg.keys}
     by_text: dict[str, list[Run]] = {}
     for run in runs:
         by_text.setdefault(run[1][0].sql, []).append(run)
-    seen: dict[tuple[str, Any], list[Any]] = {}
+    # keyed by (hash of the text, parameter key), as the aggregated statements are
+    seen: dict[tuple[int, Any], list[Any]] = {}
     for text, same_text in by_text.items():
         if same_text[0][0].stmt.fingerprint in skip:
             continue
         counts: Counter[Any] = Counter()
         for _, _, keys in same_text:
             counts.update(keys)
-        if max(counts.values()) < config.duplicate_threshold and text not in also_aggregated:
+        text_hash = hash(text)
+        if max(counts.values()) < config.duplicate_threshold and text_hash not in also_aggregated:
             continue  # every parameter set ran fewer times than a duplicate needs (a loop's usual case)
         for group, members, keys in same_text:
             for event, key in zip(members, keys, strict=True):
-                entry = seen.setdefault((text, key), [0, 0.0, event, set()])
+                entry = seen.setdefault((text_hash, key), [0, 0.0, event, set()])
                 entry[0] += 1
                 entry[1] += event.duration_ms
                 entry[3].add(group.site)
-    for agg in aggregated:
-        stmt = analyze(agg.example.sql)
-        if stmt.kind == "transaction" or stmt.fingerprint in skip:
-            continue
-        for key, n in agg.params.items():
-            entry = seen.setdefault((agg.example.sql, key), [0, 0.0, agg.example, set()])
+    kept = [agg for agg in aggregated if _duplicable(analyze(agg.example.sql), skip)]
+    runs_of: Counter[tuple[int, Any]] = Counter()
+    for agg in kept:
+        runs_of.update(agg.keys)
+    # Only keys that ran often enough, stored and aggregated together, get an entry: the aggregated
+    # statements of a loop hold hundreds of keys that ran once.
+    repeated = {
+        key
+        for key, n in runs_of.items()
+        if n + (seen[key][0] if key in seen else 0) >= config.duplicate_threshold
+    }
+    for agg in kept:
+        site = _callsite.describe(agg.example._site, config.callsite_ignore)
+        for key, n in agg.keys.items():
+            if key not in repeated:
+                continue
+            entry = seen.setdefault(key, [0, 0.0, agg.examples.get(key, agg.example), set()])
             entry[0] += n
             entry[1] += agg.total_ms * n / max(agg.count, 1)
-            entry[3].add(_callsite.describe(agg.example._site, config.callsite_ignore))
+            entry[3].add(site)
     found = []
     for count, total, event, sites in seen.values():
         if count >= config.duplicate_threshold:
             found.append(_duplicate(event, count, total, sorted(sites), groups, config))
     return found
+
+
+def _duplicable(stmt: Statement, skip: set[str]) -> bool:
+    return stmt.kind != "transaction" and stmt.fingerprint not in skip
 
 
 def _duplicate(
@@ -370,10 +398,16 @@ def slow_queries(
     return found
 
 
-def budget(groups: dict[tuple[str, str], Group], config: Config) -> list[Finding]:
-    """``query_budget``: more statements or more database time than the unit may use."""
-    count = sum(g.count for g in groups.values())
-    total = sum(g.total_ms for g in groups.values())
+def budget(
+    groups: dict[tuple[str, str], Group], config: Config, others: Iterable[Overflow] = ()
+) -> list[Finding]:
+    """``query_budget``: more statements or more database time than the unit may use.
+
+    ``others``: statements of shapes past the overflow cap, counted and timed though not grouped.
+    """
+    others = [entry for entry in others if rough_kind(entry.example.sql) != "transaction"]
+    count = sum(g.count for g in groups.values()) + sum(entry.count for entry in others)
+    total = sum(g.total_ms for g in groups.values()) + sum(entry.total_ms for entry in others)
     top = sorted(groups.values(), key=lambda g: -g.count)[:3]
     worst = ", ".join(f"{g.count}x {_table_label(g.stmt)} from {g.site}" for g in top)
     found = []

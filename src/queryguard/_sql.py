@@ -24,7 +24,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from itertools import chain
 from typing import Any, Final
 
-__all__ = ["Statement", "analyze", "params_key", "params_keys"]
+__all__ = ["Statement", "analyze", "literal_key", "params_key", "params_keys", "rough_kind"]
 
 _CACHE_SIZE: Final = 4096
 # A huge statement (a bulk insert) would pin megabytes in the main cache: it gets a few slots of its own.
@@ -705,8 +705,43 @@ def _cache_clear(*, memos: bool = True) -> None:
     _cached.cache_clear()
     _cached_big.cache_clear()
     if memos:
-        for memo in (_TOKENS, _CHUNKS, _HEADS, _SHAPE_FACTS):
+        for memo in (_TOKENS, _CHUNKS, _HEADS, _SHAPE_FACTS, _LITERAL_KEYS):
             memo.clear()
+
+
+# --- keys of statements past the memory cap -------------------------------------------------------------
+
+# A string, or a number that starts a word (not the 1 of t1): one pass, with a literal or a digit first so
+# that the engine jumps from candidate to candidate.
+_LITERAL_RE: Final = re.compile(rf"{_STRING}|\d(?<!\w\d)[\w.]*")
+_LITERAL_KEYS: dict[str, str] = {}
+_LITERAL_MEMO_CHARS: Final = 512
+
+
+def literal_key(sql: object) -> str:
+    """The text with its strings and numbers replaced by ``?``: equal for statements that differ only in
+    literal values, and a few times cheaper than a shape (the key past ``max_events``). Never raises.
+
+    Statements of one shape may get different keys (an IN list of another length, other blanks); two
+    shapes share a key only where a name is quoted like a literal.
+    """
+    if type(sql) is not str:
+        return repr(sql)
+    key = _LITERAL_KEYS.get(sql)
+    if key is None:
+        key = _LITERAL_RE.sub("?", sql)
+        if len(sql) <= _LITERAL_MEMO_CHARS:  # the repeated texts of ORM loops; long texts stay out
+            if len(_LITERAL_KEYS) >= _CACHE_SIZE:
+                _LITERAL_KEYS.clear()
+            _LITERAL_KEYS[sql] = key
+    return key
+
+
+def rough_kind(sql: object) -> str:
+    """The kind named by the first word, without analysis ("with" when a WITH clause hides it)."""
+    m = _FIRST_RE.match(sql.lstrip()) if isinstance(sql, str) else None
+    word = m.group(1).upper() if m is not None else ""
+    return "with" if word == "WITH" else _KIND_BY_WORD.get(word, "other")
 
 
 def _cache_size() -> int:

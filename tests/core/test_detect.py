@@ -144,6 +144,16 @@ def test_same_values_inline_in_different_statements_are_not_duplicates() -> None
     assert kinds(cap) == []
 
 
+def test_literal_values_in_a_loop_are_an_n_plus_one() -> None:
+    """A loop of raw SQL with its value inlined (other texts, one shape, one line) is an N+1."""
+    conn = shop_db()
+    with run() as cap:
+        for author_id in range(1, 6):
+            conn.execute(f"SELECT name FROM author WHERE id = {author_id}").fetchone()
+    finding = one(cap, "n_plus_one")
+    assert (finding.count, finding.details["distinct_params"]) == (5, 5)
+
+
 def test_write_loop_and_executemany() -> None:
     """Single-row INSERTs in a loop are a write loop; one executemany is not."""
     conn = shop_db()

@@ -259,6 +259,24 @@ def test_redact_error_is_linear(name: str) -> None:
     assert doubling_ratio(_redact_error, INPUTS[name]) < _BOUND
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "quotes",
+        "escaped quotes",
+        "escaped quotes and blanks",
+        "open quote, backslash at the end",
+        "long number before a letter",
+        "huge numeric list",
+        "many IN strings",
+        "long identifier",
+    ],
+)
+def test_literal_key_is_linear(name: str) -> None:
+    """The key of a statement past ``max_events`` (its literals stripped) is linear in its length."""
+    assert doubling_ratio(_sql.literal_key, INPUTS[name]) < _BOUND
+
+
 @pytest.mark.parametrize("name", ["many %s", "many IN strings", "backslashes"])
 def test_params_key_is_linear(name: str) -> None:
     """The key of a long parameter tuple is linear in its length."""

@@ -549,3 +549,42 @@ def test_django_statements() -> None:
 
 
 DJANGO_SINGLE_QUERIES = ("in_2", "in_5", "template", "join_a", "join_b", "page")
+
+
+@pytest.mark.parametrize(
+    ("sql", "key"),
+    [
+        ("SELECT a FROM t1 WHERE id = 42", "SELECT a FROM t1 WHERE id = ?"),
+        ("SELECT a FROM t WHERE b = 'it''s' AND c = 1.5e3", "SELECT a FROM t WHERE b = ? AND c = ?"),
+        ("SELECT a FROM t WHERE b = 'it\\'s'", "SELECT a FROM t WHERE b = ?"),
+        ("SELECT a FROM t WHERE b IN (1, 2, 3) LIMIT 21", "SELECT a FROM t WHERE b IN (?, ?, ?) LIMIT ?"),
+        ("SELECT c2 FROM t WHERE b = 'never closed", "SELECT c2 FROM t WHERE b = ?"),
+        ("SELECT a FROM t WHERE id = %s", "SELECT a FROM t WHERE id = %s"),
+    ],
+)
+def test_literal_key_replaces_strings_and_numbers(sql: str, key: str) -> None:
+    """The key past ``max_events``: strings and numbers become ``?``; digits inside names stay."""
+    assert _sql.literal_key(sql) == key
+
+
+def test_literal_key_keeps_shapes_apart() -> None:
+    """Statements that differ in more than literals get different keys; a non-text gets its repr."""
+    keys = {_sql.literal_key(f"SELECT c{i} FROM t WHERE id = {i}") for i in range(3)}
+    assert len(keys) == 3
+    assert _sql.literal_key(b"SELECT 1") == "b'SELECT 1'"
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind"),
+    [
+        ("SELECT 1", "select"),
+        ("  (select 1) UNION (select 2)", "select"),
+        ("WITH a AS (SELECT 1) DELETE FROM t", "with"),
+        ("begin", "transaction"),
+        ("/* comment */ SELECT 1", "other"),
+        ("", "other"),
+    ],
+)
+def test_rough_kind_reads_the_first_word(sql: str, kind: str) -> None:
+    """The kind of a statement past the overflow cap comes from its first word, without analysis."""
+    assert _sql.rough_kind(sql) == kind
