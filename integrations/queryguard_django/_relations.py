@@ -199,9 +199,16 @@ def _descriptor(
     return None
 
 
+def _cache_name(field: Any) -> str:
+    # The key of the field's instance cache: Django 5.1 made it the ``cache_name`` property and deprecated
+    # ``get_cache_name()``, the only way before.
+    name: str | None = getattr(field, "cache_name", None)
+    return name if name is not None else str(field.get_cache_name())
+
+
 def _forward_link(descriptor: Any) -> tuple[Link, str | None]:
     field = descriptor.field
-    return Link(field.name, field.name, "many_to_one", False, None), field.cache_name
+    return Link(field.name, field.name, "many_to_one", False, None), _cache_name(field)
 
 
 def _reverse_one_link(descriptor: Any) -> tuple[Link, str | None]:
@@ -209,7 +216,7 @@ def _reverse_one_link(descriptor: Any) -> tuple[Link, str | None]:
     link = Link(
         related.get_accessor_name(), related.field.related_query_name(), "one_to_one_reverse", False, None
     )
-    return link, related.cache_name
+    return link, _cache_name(related)
 
 
 def _generic_link(descriptor: Any) -> tuple[Link, str | None]:
