@@ -6,12 +6,12 @@ import logging
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
-from django.test import AsyncClient, Client, override_settings
+from django.test import Client, override_settings
 
 # The same fixtures as the core tests: a raising filter or handler, and no internal error logged yet.
 from tests.core.test_host import broken_logging, fresh_errors  # noqa: F401
 
+from ._client import asgi_get
 from ._data import seed
 
 RESPONSE_HEADERS = ("X-QueryGuard-Findings", "X-QueryGuard-Report", "Server-Timing")
@@ -20,7 +20,7 @@ RESPONSE_HEADERS = ("X-QueryGuard-Findings", "X-QueryGuard-Report", "Server-Timi
 def get(path: str, *, asgi: bool) -> Any:
     """One request through Django's test client: WSGI (``Client``) or ASGI (``AsyncClient``)."""
     if asgi:
-        return async_to_sync(AsyncClient().get)(path)
+        return asgi_get(path)
     return Client().get(path)
 
 

@@ -14,6 +14,7 @@ from django.test import AsyncClient, Client, override_settings
 
 from queryguard import Capture, QueryGuardViolation
 
+from ._client import asgi_get
 from ._data import seed
 
 VIEWS = "tests/django/testapp/views.py"
@@ -68,7 +69,7 @@ def test_template_call_site_through_the_middleware(captures: list[Capture]) -> N
 def test_async_view_with_the_async_orm(captures: list[Capture]) -> None:
     """An async view under ASGI: the async ORM's thread is captured, the call site is the awaiting line."""
     seed()
-    response = async_to_sync(AsyncClient().get)("/async/books/5/")
+    response = asgi_get("/async/books/5/")
     assert response.status_code == 200
     (cap,) = captures
     finding = n_plus_one(cap)
@@ -81,7 +82,7 @@ def test_async_view_with_the_async_orm(captures: list[Capture]) -> None:
 def test_sync_view_under_asgi(captures: list[Capture]) -> None:
     """A sync view under ASGI runs in a thread: its statements land in the request's capture."""
     seed()
-    async_to_sync(AsyncClient().get)("/books/3/")
+    asgi_get("/books/3/")
     assert n_plus_one(captures[0]).count == 3
 
 
@@ -90,7 +91,7 @@ def test_sync_view_under_asgi(captures: list[Capture]) -> None:
 def test_threads_started_by_the_request(captures: list[Capture], path: str) -> None:
     """Threads that carry the request's context (copy_context, sync_to_async) are part of its capture."""
     seed()
-    async_to_sync(AsyncClient().get)(path)
+    asgi_get(path)
     assert n_plus_one(captures[0]).relation == "Book.author"
 
 
