@@ -63,7 +63,8 @@ def test_violation_itself():
 def test_pytest_vv_prints_no_parameter_or_literal(pytester: pytest.Pytester) -> None:
     """Rule 4: ``pytest -vv`` on failing asserts about findings, statements, violations shows no value."""
     pytester.makepyfile(test_secrets=PROJECT)
-    result = pytester.runpytest("-vv", "-o", "asyncio_default_fixture_loop_scope=function")
+    # In-process: without pytest-django, whose test environment this session may have set up already.
+    result = pytester.runpytest("-vv", "-p", "no:django", "-o", "asyncio_default_fixture_loop_scope=function")
     result.assert_outcomes(failed=5)
     output = result.stdout.str() + result.stderr.str()
     assert "param-7f3a1c" not in output and "literal-9b2e4d" not in output
