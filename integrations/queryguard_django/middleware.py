@@ -13,21 +13,24 @@ the ``Server-Timing`` and ``X-QueryGuard-*`` headers are added only when enabled
 from __future__ import annotations
 
 import contextlib
+import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.apps import apps
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 
-from queryguard import Capture, QueryGuardViolation
+from queryguard import Capture, ConfigurationError, QueryGuardViolation
 from queryguard._guard import guard, internal_error
 
 from . import _ring, _rows, _sites, _state, conf
 
 GetResponse = Callable[[HttpRequest], Any]
 APP_NAME = "queryguard_django"
+logger = logging.getLogger("queryguard")
 
 
 class QueryGuardMiddleware:
@@ -41,6 +44,8 @@ class QueryGuardMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
+        with guard("QueryGuardMiddleware setup"):
+            _without_the_app()
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
@@ -79,14 +84,58 @@ def _weak(awaitable: object) -> weakref.ref[Any] | None:
         return None
 
 
+def _without_the_app() -> None:
+    """Without the app in INSTALLED_APPS no hook would record anything: install them, and say so once.
+
+    The app's ``ready()`` installs the connection and relation hooks; the report page, the system checks and
+    ``queryguard_audit`` need the app itself, so the warning stays until it is added.
+    """
+    global _hooks_installed
+    if _hooks_installed or apps.is_installed(APP_NAME):
+        return
+    _hooks_installed = True
+    from . import _hooks, _relations
+
+    conf.connect()
+    _relations.install()
+    _hooks.install()
+    _say(
+        logging.WARNING,
+        f'queryguard: QueryGuardMiddleware is in MIDDLEWARE but "{APP_NAME}" is not in INSTALLED_APPS: '
+        f'requests are captured, but add "{APP_NAME}" to INSTALLED_APPS for the report page, the system '
+        "checks and queryguard_audit",
+    )
+
+
+_hooks_installed = False
+_config_errors: set[str] = set()
+
+
 def _start(request: HttpRequest) -> Capture | None:
     if _state.auditing.get():  # queryguard_audit captures the request itself
         return None
     try:
         return Capture(conf.get().config, name=f"{request.method} {request.path}").start()
+    except ConfigurationError as exc:  # the user's setting, not a defect: say what to fix, once per problem
+        if str(exc) not in _config_errors:
+            _config_errors.add(str(exc))
+            _say(
+                logging.ERROR,
+                f"queryguard is off: the QUERYGUARD setting is invalid (ConfigurationError: {exc}); "
+                "fix it (manage.py check lists every problem)",
+            )
+        return None
     except Exception as exc:
         internal_error("QueryGuardMiddleware", exc)
         return None
+
+
+def _say(level: int, message: str) -> None:
+    """Log ``message`` on the queryguard logger; a failure of logging itself is swallowed."""
+    try:
+        logger.log(level, "%s", message)
+    except Exception as exc:
+        internal_error("QueryGuardMiddleware logging", exc)
 
 
 def _finish(cap: Capture, request: HttpRequest, response: HttpResponseBase | None) -> Any:

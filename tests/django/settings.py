@@ -16,6 +16,8 @@ INSTALLED_APPS = [
     "queryguard_django",
     "tests.django.testapp",
 ]
+if os.environ.get("QG_TEST_WITHOUT_APP"):  # the middleware alone, as a newcomer may first set it up
+    INSTALLED_APPS.remove("queryguard_django")
 MIDDLEWARE = ["queryguard_django.middleware.QueryGuardMiddleware"]
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
 # A server process gets a database file; the in-process tests get pytest-django's test databases.
@@ -25,6 +27,8 @@ DATABASES = {
     "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": (_PATH + ".other") if _PATH else ":memory:"},
 }
 QUERYGUARD = {"ACTION": os.environ.get("QG_TEST_ACTION", "log"), "EXPLAIN": False}
+if os.environ.get("QG_TEST_BAD_SETTING"):  # an invalid value that only the system checks would have caught
+    QUERYGUARD["N_PLUS_ONE_THRESHOLD"] = 1
 
 # A logging configuration that raises on queryguard's records (a filter written for django.request records,
 # or a handler whose sink is down): queryguard must keep the responses as they are anyway.
