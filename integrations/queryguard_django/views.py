@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template import Context, Engine
 from django.urls import reverse
@@ -26,9 +27,24 @@ _engine = Engine(
 
 def _allow(request: HttpRequest) -> conf.DjangoSettings:
     settings = conf.get()
-    if not (settings.page_enabled() and settings.client_allowed(request)):
-        raise Http404("queryguard's report page is off")
+    if not settings.page_enabled():
+        why = "QUERYGUARD['REPORT_PAGE'] is False" if settings.report_page is False else "DEBUG is off"
+        raise Http404(
+            f"queryguard's report page is off: {why} (set QUERYGUARD['REPORT_PAGE'] = True to force it)"
+        )
+    if not settings.client_allowed(request):
+        raise Http404(f"queryguard's report page is off for this client: {_refusal(request, settings)}")
     return settings
+
+
+def _refusal(request: HttpRequest, settings: conf.DjangoSettings) -> str:
+    """Why ``request``'s client may not see the page, and what to set."""
+    if settings.allowed is not None:
+        return "the QUERYGUARD['ALLOWED'] callback said no"
+    internal = list(getattr(django_settings, "INTERNAL_IPS", None) or ())
+    address = request.META.get("REMOTE_ADDR")
+    listed = f"INTERNAL_IPS is {internal!r}" if internal else "INTERNAL_IPS is empty"
+    return f"its address {address!r} is not in INTERNAL_IPS ({listed}); add it to INTERNAL_IPS"
 
 
 def index(request: HttpRequest) -> HttpResponse:

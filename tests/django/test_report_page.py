@@ -65,6 +65,33 @@ def test_off_without_debug_and_for_other_clients() -> None:
         assert Client().get(PAGE).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("overrides", "client", "reason"),
+    [
+        (
+            {"INTERNAL_IPS": []},
+            {},
+            "its address &#x27;127.0.0.1&#x27; is not in INTERNAL_IPS (INTERNAL_IPS is empty)",
+        ),
+        ({}, {"REMOTE_ADDR": "192.0.2.7"}, "its address &#x27;192.0.2.7&#x27; is not in INTERNAL_IPS"),
+        (
+            {"QUERYGUARD": {"ALLOWED": "builtins.callable"}},
+            {},
+            "the QUERYGUARD[&#x27;ALLOWED&#x27;] callback",
+        ),
+        ({"QUERYGUARD": {"REPORT_PAGE": False}}, {}, "QUERYGUARD[&#x27;REPORT_PAGE&#x27;] is False"),
+    ],
+)
+def test_the_404_says_why_the_page_is_off(
+    overrides: dict[str, object], client: dict[str, str], reason: str
+) -> None:
+    """With DEBUG on, Django's 404 page tells the developer why queryguard's page is off and what to set."""
+    with override_settings(DEBUG=True, **overrides):
+        response = Client(**client).get(PAGE)
+    assert response.status_code == 404
+    assert reason in response.content.decode()
+
+
 @pytest.mark.django_db
 def test_the_page_runs_no_sql(debug: None) -> None:
     """Rule 2: the list, a report and its JSON read memory only, whatever SQL a request sends them."""
