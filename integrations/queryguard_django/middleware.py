@@ -23,7 +23,7 @@ from django.apps import apps
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 
-from queryguard import Capture, ConfigurationError, QueryGuardViolation
+from queryguard import Capture, ConfigurationError, QueryGuardViolation, _http
 from queryguard._guard import guard, internal_error
 
 from . import _ring, _rows, _sites, _state, conf
@@ -188,7 +188,6 @@ def _publish(cap: Capture, request: HttpRequest, response: HttpResponseBase | No
 def _headers(
     response: HttpResponseBase, cap: Capture, entry: _ring.Entry | None, *, full: bool
 ) -> dict[str, str]:
-    findings = cap.findings
     count = cap.query_count
     # The same metric as the ASGI/WSGI middleware's: "db", with the statement count as its description.
     timing = f'db;dur={cap.db_time_ms:.1f};desc="{count} {"query" if count == 1 else "queries"}"'
@@ -196,11 +195,7 @@ def _headers(
     headers = {"Server-Timing": f"{previous}, {timing}" if previous else timing}
     if not full:
         return headers
-    kinds: dict[str, int] = {}
-    for finding in findings:
-        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
-    detail = ", ".join(f"{kind}={count}" for kind, count in kinds.items())
-    headers["X-QueryGuard-Findings"] = f"{len(findings)}; {detail}" if detail else "0"
+    headers[_http.FINDINGS] = _http.findings_value(cap)
     if entry is not None:
         with contextlib.suppress(NoReverseMatch):  # the report page's URLs may not be included
             headers["X-QueryGuard-Report"] = reverse(f"{APP_NAME}:detail", args=[entry.id])

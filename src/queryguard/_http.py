@@ -61,12 +61,22 @@ def headers(cap: Capture) -> list[tuple[str, str]]:
     try:
         count = cap.query_count
         plural = "query" if count == 1 else "queries"
-        minimum = _RANK[cap.config.action_min_severity]
-        findings = sum(1 for finding in cap.findings if _RANK.get(finding.severity, 0) >= minimum)
         return [
             (SERVER_TIMING, f'db;dur={cap.db_time_ms:.1f};desc="{count} {plural}"'),
-            (FINDINGS, str(findings)),
+            (FINDINGS, findings_value(cap)),
         ]
     except Exception as exc:
         internal_error("response headers", exc)
         return []
+
+
+def findings_value(cap: Capture) -> str:
+    """``X-QueryGuard-Findings`` (the same in every middleware): the findings the action acts on (at or above
+    ``action_min_severity``) and their count per kind, ``"2; n_plus_one=1, write_loop=1"``, or ``"0"``."""
+    minimum = _RANK[cap.config.action_min_severity]
+    kinds: dict[str, int] = {}
+    for finding in cap.findings:
+        if _RANK.get(finding.severity, 0) >= minimum:
+            kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    detail = ", ".join(f"{kind}={count}" for kind, count in kinds.items())
+    return f"{sum(kinds.values())}; {detail}" if detail else "0"

@@ -104,7 +104,7 @@ def test_flask_server_timing_headers_are_opt_in(sqlite_engine: Engine) -> None:
     books, tags = client.get("/books"), client.get("/tags")
     assert books.headers["Server-Timing"].startswith("db;dur=")
     assert books.headers["Server-Timing"].endswith(';desc="11 queries"')
-    assert books.headers["X-QueryGuard-Findings"] == "1"
+    assert books.headers["X-QueryGuard-Findings"] == "1; n_plus_one=1"  # the same format as Django's
     assert tags.headers["Server-Timing"].endswith(';desc="1 query"')
     assert tags.headers["X-QueryGuard-Findings"] == "0"
 
@@ -218,7 +218,7 @@ async def test_fastapi_request_is_a_unit(sqlite_path: Path, sqlite_engine: Engin
     await engine.dispose()
     assert response.json() == [3] * AUTHORS
     assert response.headers["server-timing"].endswith(f';desc="{1 + AUTHORS} queries"')
-    assert response.headers["x-queryguard-findings"] == "1"
+    assert response.headers["x-queryguard-findings"] == "1; n_plus_one=1"
     (unit,) = units
     assert unit.name == "GET /authors"
     assert [f.relation for f in unit.findings] == ["Author.books"]
