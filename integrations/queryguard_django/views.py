@@ -7,6 +7,7 @@ value, and shows parameter values only with ``SHOW_PARAMS``.
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any
 
@@ -62,6 +63,8 @@ def _row(entry: _ring.Entry) -> dict[str, Any]:
         kinds[label(finding.kind)] = kinds.get(label(finding.kind), 0) + 1
     return {
         "entry": entry,
+        # Formatted here: the template's time filter would show it in TIME_ZONE under a "UTC" heading.
+        "at_utc": entry.at.astimezone(datetime.timezone.utc).strftime("%H:%M:%S"),
         "url": reverse("queryguard_django:detail", args=[entry.id]),
         "queries": cap.query_count,
         "db_time_ms": f"{cap.db_time_ms:.1f}",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -37,6 +39,17 @@ def test_lists_recent_requests_newest_first_with_their_findings(debug: None) -> 
     assert f"GET {PAGE}" not in page, "the page's own requests are not listed"
     client.get(PAGE)
     assert f"GET {PAGE}" not in client.get(PAGE).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_time_column_is_utc_whatever_the_time_zone(debug: None) -> None:
+    """The "time (UTC)" column shows UTC, not the project's TIME_ZONE."""
+    with override_settings(TIME_ZONE="Pacific/Kiritimati"):  # UTC+14: never the same hour as UTC
+        Client().get("/clean/")
+        page = Client().get(PAGE).content.decode()
+    shown = re.findall(r"<td>(\d\d):\d\d:\d\d</td>", page)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert shown and int(shown[0]) in {now.hour, (now.hour - 1) % 24}
 
 
 @pytest.mark.django_db
