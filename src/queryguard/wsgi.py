@@ -2,9 +2,12 @@
 
 ``app.wsgi_app = queryguard.wsgi.QueryGuardMiddleware(app.wsgi_app, action="log")`` takes every
 :class:`~queryguard.Config` field as a keyword (or ``config=Config(...)``). The capture is active while the
-application runs and again while the server iterates and closes the response body, so the statements of
-a streamed body belong to the request too; it ends when the server closes the body (or the body runs out,
-or, for a client that does neither, when the next request starts in the same thread). The action runs
+application runs. A response whose body is already made (a list, or one that declares its
+``Content-Length``, as Flask's and Werkzeug's non-streaming responses do) ends its unit when the application
+returns, so a client that never reads the body still gets the findings. Otherwise (a streamed body) the
+capture is active again while the server iterates and closes the body, so the statements of a streamed body
+belong to the request too; it ends when the server closes the body (or the body runs out, or, for a client
+that does neither, when the next request starts in the same thread). The action runs
 then, with EXPLAIN off the request path; "raise" raises after the last chunk of the body. With
 ``server_timing`` (off by default: development only) ``Server-Timing`` and ``X-QueryGuard-Findings`` are
 added to the headers the application starts its response with, for clients on this machine or those
@@ -19,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
-from . import _http
+from . import _http, _pipeline
 from ._capture import Capture, _active
 from ._guard import guard, internal_error
 
@@ -57,14 +60,49 @@ class QueryGuardMiddleware:
             return self.app(environ, start_response)
         if shown:
             start_response = _with_headers(cap, start_response)
+        started = _Started(start_response)
         try:
-            body = self.app(environ, start_response)
+            body = self.app(environ, started)
         except BaseException:
             _leave(cap, token)
             _end(cap, failed=True)  # the application's exception wins over every action
             raise
         _leave(cap, token)
+        if started.sized or isinstance(body, (list, tuple)):
+            return _complete(body, cap)
         return _Body(body, cap)
+
+
+class _Started:
+    """``start_response``, passed through; remembers whether the response declared its length."""
+
+    __slots__ = ("sized", "start_response")
+
+    def __init__(self, start_response: StartResponse) -> None:
+        self.start_response = start_response
+        self.sized = False
+
+    def __call__(self, status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        self.sized = any(name.lower() == "content-length" for name, _ in headers)
+        return self.start_response(status, headers, *exc_info)
+
+
+def _complete(body: Iterable[bytes], cap: Capture) -> Iterable[bytes]:
+    """End the unit of a response whose body is already made (a list, or a declared Content-Length).
+
+    Such a body runs no statement while it is sent, and a client that never reads or closes it (a test
+    that checks only the status code) must still get the unit's findings now. The "raise" action's
+    violation closes the body first.
+    """
+    try:
+        _end(cap, failed=False)
+    except BaseException:
+        with guard("wsgi response close"):
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        raise
+    return body
 
 
 def _with_headers(cap: Capture, start_response: StartResponse) -> StartResponse:
@@ -159,9 +197,7 @@ def _leave(cap: Capture, token: _Token) -> None:
 def _end(cap: Capture, *, failed: bool) -> None:
     cap.ended = time.perf_counter()
     with guard("wsgi middleware"):
-        from ._actions import finish
-
-        finish(cap, background=True, failed=failed)
+        _pipeline.finish(cap, background=True, failed=failed)
 
 
 def _path(environ: Environ) -> str:

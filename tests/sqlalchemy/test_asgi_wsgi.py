@@ -129,14 +129,35 @@ def test_flask_exception_propagates_unchanged(sqlite_engine: Engine) -> None:
 
 
 def test_flask_raise_action(sqlite_engine: Engine) -> None:
-    """action="raise" raises QueryGuardViolation once the response is done."""
+    """action="raise" raises QueryGuardViolation once the view returned a complete response."""
     instrument(sqlite_engine)
     client = flask_app(sqlite_engine, action="raise").test_client()
     assert client.get("/tags").text == ",".join(f"tag {i}" for i in range(1, 6))
-    response = client.get("/books")
-    assert response.status_code == 200
     with pytest.raises(QueryGuardViolation, match=r"N\+1: Book\.author"):
-        response.get_data()  # raised once the last chunk of the body is out
+        client.get("/books")
+    assert queryguard.active_captures() == ()
+
+
+def test_flask_findings_arrive_without_reading_the_body(sqlite_engine: Engine) -> None:
+    """A test that checks only the status code still gets the unit's findings: a sized body ends it at once."""
+    instrument(sqlite_engine)
+    units: list[queryguard.Capture] = []
+    client = flask_app(sqlite_engine, action="none", callback=units.append).test_client()
+    assert client.get("/books").status_code == 200
+    assert [(unit.name, [f.kind for f in unit.findings]) for unit in units] == [
+        ("GET /books", ["n_plus_one"])
+    ]
+    assert queryguard.active_captures() == ()
+
+
+def test_a_streamed_body_with_a_raise_action_raises_after_its_last_chunk(sqlite_engine: Engine) -> None:
+    """A streamed body (no Content-Length) still ends its unit when it is consumed, and raises then."""
+    instrument(sqlite_engine)
+    client = flask_app(sqlite_engine, action="raise", n_plus_one_threshold=2).test_client()
+    response = client.get("/stream")
+    assert response.status_code == 200
+    with pytest.raises(QueryGuardViolation, match=r"N\+1"):
+        response.get_data()
     assert queryguard.active_captures() == ()
 
 
