@@ -1,4 +1,7 @@
-"""What happens to findings when a unit ends: log, warn, raise, or a user callback."""
+"""The sinks of a unit's findings: log, warn, raise, or a user callback.
+
+They know nothing of how findings are made: :mod:`._pipeline` calls them once detection and EXPLAIN ran.
+"""
 
 from __future__ import annotations
 
@@ -17,41 +20,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("queryguard")
 _RANK = {"info": 0, "warning": 1, "error": 2}
-
-
-def finish(cap: Capture, *, background: bool = False, failed: bool = False) -> None:
-    """Detect, explain what needs it, and act; queryguard's own failures never reach the application.
-
-    In the foreground EXPLAIN completes the findings before the action. With ``background`` the action
-    runs on the findings as they are, and the EXPLAIN work left goes to the worker thread afterwards.
-    ``failed`` says the unit ended with an exception of its own: then nothing here raises (see :func:`act`).
-    """
-    try:
-        findings = cap.findings
-    except Exception as exc:
-        internal_error("detection", exc)
-        return
-    job = None
-    if cap.config.explain:
-        try:
-            from ._explain import run as explain
-
-            job = explain(cap, findings, background=background)
-        except Exception as exc:
-            internal_error("explain", exc)
-    try:
-        act(
-            cap.config,
-            findings,
-            unit=cap.name,
-            query_count=cap.query_count,
-            db_time_ms=cap.db_time_ms,
-            capture=cap,
-            failed=failed,
-        )
-    finally:
-        if job is not None:
-            job.submit()
 
 
 def act(
@@ -89,7 +57,7 @@ def act(
     if config.action == "warn":
         for finding in selected:
             try:
-                # Past act() and finish() and the capture's exit: point at the user's ``with`` block.
+                # Past act(), the pipeline's finish() and the capture's exit: point at the user's block.
                 warnings.warn(QueryGuardWarning(finding.message), stacklevel=5)
             except Exception:  # a filter made it an error: the unit's own exception wins over it
                 if not failed:
@@ -131,3 +99,20 @@ def log(summary: str, findings: Sequence[Finding], unit: str) -> None:
                 "queryguard_duration_ms": round(finding.total_duration_ms, 3),
             },
         )
+
+
+def log_added(config: Config, added: Sequence[Finding], *, unit: str = "") -> None:
+    """Log the findings that EXPLAIN added after the action ran (on the worker), as the "log" action would.
+
+    Nothing is logged with the action ``"none"`` or below ``action_min_severity``; a failure of logging is
+    logged as an internal error and swallowed.
+    """
+    selected = [f for f in added if _RANK.get(f.severity, 0) >= _RANK[config.action_min_severity]]
+    if not selected or config.action == "none":
+        return
+    label = f"{unit} " if unit else ""
+    plural = "finding" if len(selected) == 1 else "findings"
+    try:
+        log(f"queryguard: {label}EXPLAIN added {len(selected)} {plural}", selected, unit)
+    except Exception as exc:
+        internal_error("logging", exc)

@@ -248,9 +248,9 @@ class Capture:
         self.ended = time.perf_counter()
         _repeat.release_anchors()
         if act:
-            from ._actions import finish
+            from . import _pipeline
 
-            finish(self, background=background, failed=failed)
+            _pipeline.finish(self, background=background, failed=failed)
 
     def __enter__(self) -> Capture:
         return self.start()

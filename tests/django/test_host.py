@@ -57,7 +57,7 @@ HELPERS = [
     "queryguard_django.middleware._is_report_page",
     "queryguard_django._ring.add",
     "queryguard_django.middleware._headers",
-    "queryguard._actions.finish",
+    "queryguard._pipeline.finish",
 ]
 
 

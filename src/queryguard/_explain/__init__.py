@@ -11,8 +11,9 @@ again), never queryguard's own statements (they run under :class:`queryguard._ca
 * In the background (``Capture.stop(background=True)``, what middleware uses) only reused plans are applied
   now; the rest goes to one worker thread with a bounded queue (full: dropped and counted). When a plan
   arrives the capture's findings list is completed in place: the finding gets ``plan``, the plan findings
-  are inserted after it, and they are logged (unless the action is ``"none"``). Listeners registered with
-  :func:`add_listener` are then called, e.g. to refresh a report page.
+  are inserted after it, and they go to the ``late`` function the caller passed (the pipeline logs them
+  unless the action is ``"none"``). Listeners registered with :func:`add_listener` are then called, e.g.
+  to refresh a report page.
 
 A statement whose safety queryguard cannot prove is not explained, and its finding says why (see
 :mod:`._safety`). A database whose EXPLAINs fail three times in a row is left alone for 30 s, doubling up to
@@ -21,11 +22,11 @@ A statement whose safety queryguard cannot prove is not explained, and its findi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._events import Finding
-from .._guard import internal_error
 from . import _safety, _stage, _worker
 from ._stage import STATE, Item, Listener
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from .._config import Config
 
 __all__ = ["ExplainSource", "Job", "add_listener", "is_pending", "remove_listener", "run", "stats", "wait"]
-
-_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @runtime_checkable
@@ -69,13 +68,20 @@ class ExplainSource(Protocol):
     def session_connection(self) -> Any | None: ...
 
 
+#: Called on the worker with the plan findings a background job added once the action had run.
+Late = Callable[[list[Finding]], None]
+
+
 class Job:
     """The background part of one capture's EXPLAIN work: submit it after the action ran."""
 
-    def __init__(self, capture: Capture, findings: list[Finding], items: list[Item]) -> None:
+    def __init__(
+        self, capture: Capture, findings: list[Finding], items: list[Item], late: Late | None = None
+    ) -> None:
         self.capture = capture
         self.findings = findings
         self.items = items
+        self.late = late
 
     def submit(self) -> bool:
         """Queue this job on the worker; False when the queue was full (the work is dropped and counted)."""
@@ -99,16 +105,19 @@ class Job:
                     done = True
         finally:
             STATE.pending.discard(self.capture)
-        if added:
-            _log(self.capture, added, config)
+        if added and self.late is not None:
+            self.late(added)
         if done:
             _stage.notify(self.capture, added)
 
 
-def run(capture: Capture, findings: list[Finding], *, background: bool = False) -> Job | None:
+def run(
+    capture: Capture, findings: list[Finding], *, background: bool = False, late: Late | None = None
+) -> Job | None:
     """Explain the statements ``findings`` point at and complete ``findings`` in place.
 
-    Returns the :class:`Job` still to submit in the background, or None when everything is done.
+    Returns the :class:`Job` still to submit in the background, or None when everything is done. ``late``
+    receives the plan findings that the background job adds (the caller's action has run by then).
     """
     config = capture.config
     if not config.explain:
@@ -128,7 +137,7 @@ def run(capture: Capture, findings: list[Finding], *, background: bool = False) 
     if background and todo:
         if applied:
             _stage.notify(capture, added)
-        return Job(capture, findings, todo)
+        return Job(capture, findings, todo, late)
     for item in todo:
         outcome = _stage.explain_item(item, config, use_session=True)
         if outcome is not None:
@@ -162,20 +171,6 @@ def select(findings: list[Finding], config: Config) -> list[Item]:
             continue
         chosen.append(Item(finding, key))
     return chosen
-
-
-def _log(capture: Capture, added: list[Finding], config: Config) -> None:
-    selected = [f for f in added if _RANK.get(f.severity, 0) >= _RANK[config.action_min_severity]]
-    if not selected or config.action == "none":
-        return
-    from .._actions import log
-
-    label = f"{capture.name} " if capture.name else ""
-    plural = "finding" if len(selected) == 1 else "findings"
-    try:
-        log(f"queryguard: {label}EXPLAIN added {len(selected)} {plural}", selected, capture.name)
-    except Exception as exc:
-        internal_error("logging", exc)
 
 
 def add_listener(listener: Listener) -> None:

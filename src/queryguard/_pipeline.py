@@ -1,0 +1,53 @@
+"""The end of a unit, in order: detectors, then EXPLAIN, then the action and its sinks.
+
+This is the one module that knows the order; the stages do not know each other. Detection and EXPLAIN are
+imported on first use (the SQL analysis loads slowly), and nothing they import imports this module.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from ._actions import act, log_added
+from ._guard import internal_error
+
+if TYPE_CHECKING:
+    from ._capture import Capture
+
+
+def finish(cap: Capture, *, background: bool = False, failed: bool = False) -> None:
+    """Detect, explain what needs it, and act; queryguard's own failures never reach the application.
+
+    In the foreground EXPLAIN completes the findings before the action. With ``background`` the action
+    runs on the findings as they are, and the EXPLAIN work left goes to the worker thread afterwards: the
+    plan findings it adds then are logged by :func:`._actions.log_added`. ``failed`` says the unit ended
+    with an exception of its own: then nothing here raises (see :func:`._actions.act`).
+    """
+    try:
+        findings = cap.findings
+    except Exception as exc:
+        internal_error("detection", exc)
+        return
+    job = None
+    if cap.config.explain:
+        try:
+            from ._explain import run as explain
+
+            late = functools.partial(log_added, cap.config, unit=cap.name)
+            job = explain(cap, findings, background=background, late=late)
+        except Exception as exc:
+            internal_error("explain", exc)
+    try:
+        act(
+            cap.config,
+            findings,
+            unit=cap.name,
+            query_count=cap.query_count,
+            db_time_ms=cap.db_time_ms,
+            capture=cap,
+            failed=failed,
+        )
+    finally:
+        if job is not None:
+            job.submit()
