@@ -200,7 +200,7 @@ class Capture:
     def findings(self) -> list[Finding]:
         """The findings; computed when the block exits (or now, for a capture still open)."""
         if self._findings is None:
-            from ._detect import detect
+            from ._detectors import detect
 
             findings = detect(self)
             if self.ended is None:

@@ -10,7 +10,7 @@ import pytest
 
 import queryguard
 from queryguard import QueryEvent, _capture
-from queryguard._detect import detect
+from queryguard._detectors import detect
 
 _MB = 2**20
 

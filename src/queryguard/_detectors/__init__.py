@@ -1,0 +1,30 @@
+"""Detectors: pure functions from a unit's index to findings.
+
+:mod:`._index` groups the unit's statements once (per shape and call site, with the runs of a loop and the
+rows a loop walks); each module named after a finding kind reads that index and the :class:`Config` and
+returns its findings; :mod:`._registry` lists them in order and says which kinds explain which.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._events import Finding
+from ._index import build
+from ._registry import run
+
+if TYPE_CHECKING:
+    from .._capture import Capture
+
+__all__ = ["detect"]
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def detect(cap: Capture) -> list[Finding]:
+    """All findings for the statements of ``cap``, most severe and most costly first."""
+    config = cap.config
+    findings = run(build(cap.queries, cap.overflow.values(), config), config)
+    findings = [f for f in findings if f.kind not in config.ignore_kinds]
+    findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), -f.total_duration_ms, -f.count))
+    return findings

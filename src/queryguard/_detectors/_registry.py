@@ -1,0 +1,66 @@
+"""The detectors in the order they run, and which kinds explain which.
+
+A statement is reported once, under the kind that explains it best: a loop of 100 ``SELECT *`` lookups is
+an ``n_plus_one``, not also 100 ``select_star`` and ``duplicate_query`` findings. A row's ``explains``
+names the kinds that then leave the statements of its findings out; they run after it.
+
+Adding a kind: a module with ``find(index, config) -> list[Finding]``, a row here, its tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from .._config import Config
+from .._events import Finding
+from . import (
+    blocking_query,
+    duplicate_query,
+    n_plus_one,
+    query_budget,
+    select_star,
+    slow_query,
+    write_loop,
+)
+from ._index import Index
+
+
+@dataclasses.dataclass(frozen=True)
+class Detector:
+    """One finding kind: the function that finds it, and the kinds its findings explain better."""
+
+    kind: str
+    find: Callable[[Index, Config], list[Finding]]
+    explains: frozenset[str] = frozenset()
+
+
+#: What a loop explains: each statement of it is no duplicate, no separate SELECT * or slow statement.
+_LOOP_EXPLAINS = frozenset({"duplicate_query", "select_star", "slow_query"})
+
+DETECTORS: tuple[Detector, ...] = (
+    Detector("n_plus_one", n_plus_one.find, explains=_LOOP_EXPLAINS),
+    Detector("write_loop", write_loop.find, explains=_LOOP_EXPLAINS),
+    Detector("duplicate_query", duplicate_query.find),
+    Detector("select_star", select_star.find),
+    Detector("slow_query", slow_query.find),
+    Detector("query_budget", query_budget.find),
+    Detector("blocking_query", blocking_query.find),
+)
+
+
+def run(index: Index, config: Config, detectors: Sequence[Detector] = DETECTORS) -> list[Finding]:
+    """The findings of every detector in order; each sees in ``index.explained`` the statements (fingerprint,
+    call site) that an earlier kind's findings explain for it."""
+    explained: dict[str, set[tuple[str, str]]] = {}
+    findings: list[Finding] = []
+    for detector in detectors:
+        keys = explained.get(detector.kind)
+        view = dataclasses.replace(index, explained=frozenset(keys)) if keys else index
+        found = detector.find(view, config)
+        findings += found
+        if detector.explains and found:
+            statements = {(f.fingerprint, f.callsite) for f in found}
+            for kind in detector.explains:
+                explained.setdefault(kind, set()).update(statements)
+    return findings
