@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 DEMO_STAMP := $(VENV)/.demo-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 
-.PHONY: test demo serve bench lint clean
+.PHONY: test demo serve bench accuracy lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ serve: $(DEMO_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Precision and recall of the findings on the accuracy corpus (SQLite, and PostgreSQL/MariaDB when they answer).
+accuracy: $(DEV_STAMP)
+	$(BIN)/python benchmarks/accuracy/run.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src integrations tests benchmarks example_projects
