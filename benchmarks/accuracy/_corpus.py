@@ -132,5 +132,6 @@ def parse(lines: list[str], first: int) -> list[Expectation]:
 MODULES_BY_ORM = {
     "django": ("django_relations", "django_loaders", "django_writes", "django_shapes"),
     "sqlalchemy": ("sqlalchemy_relations", "sqlalchemy_writes", "sqlalchemy_shapes", "sqlalchemy_async"),
+    "raw": ("raw_cases",),
 }
 MODULES = tuple(module for modules in MODULES_BY_ORM.values() for module in modules)
