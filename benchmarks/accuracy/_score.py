@@ -18,6 +18,18 @@ from typing import Any
 import _corpus
 
 _SITE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: in .*)?$")
+_ITEM = re.compile(r"\(item (\d)\)")
+#: The defect classes of issue 13 that a case's docstring names as "(item N)".
+ITEMS = {
+    "1": "a loop is one place in the program",
+    "2": "two writes are enough for a write loop",
+    "3": "the ORM's word wins over parameter equality",
+    "4": "a page is judged by what it asked for",
+    "5": "literal SQL in a loop",
+    "6": "the database is part of a statement's identity",
+    "7": "select_star means a select list the user wrote",
+    "8": "name every relation kind",
+}
 
 
 @dataclasses.dataclass
@@ -173,4 +185,27 @@ def listing(judged: list[Judged]) -> list[str]:
         lines += ["", f"### Cases that raised ({sum(len(v) for v in errors.values())})", ""]
         for (label, error), databases in sorted(errors.items()):
             lines.append(f"* {label} [{', '.join(databases)}]: {error}")
+    return lines
+
+
+def by_item(judged: list[Judged]) -> list[str]:
+    """Misses and false positives per defect class of issue 13 (the cases' "(item N)")."""
+    rows: dict[str, Tally] = defaultdict(Tally)
+    names: dict[str, set[str]] = defaultdict(set)
+    for item in judged:
+        match = _ITEM.search(item.result["note"])
+        key = match[1] if match else "-"
+        rows[key].add(item.tally)
+        names[key].add(item.result["case"])
+    lines = [
+        "| defect class (issue 13) | cases | runs | expected | matched | missed | false + |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key in sorted(rows):
+        t = rows[key]
+        label = f"{key}. {ITEMS[key]}" if key in ITEMS else "no class named (the usual shapes)"
+        lines.append(
+            f"| {label} | {len(names[key])} | {t.cases} | {t.matched + t.missed} | {t.matched} "
+            f"| {t.missed} | {t.false} |"
+        )
     return lines

@@ -91,13 +91,13 @@ def reverse_fk_filter_defeats_prefetch() -> list[int]:
 
 @case()
 def reverse_fk_count_in_loop() -> list[int]:
-    """.count() on a related manager for each author."""
+    """.count() on a related manager for each author (item 8)."""
     return [a.books.count() for a in Author.objects.order_by("id")]  # expect: n_plus_one Author.books
 
 
 @case()
 def reverse_fk_exists_in_loop() -> list[bool]:
-    """.exists() on a related manager for each publisher."""
+    """.exists() on a related manager for each publisher (item 8)."""
     flags = []
     for publisher in Publisher.objects.order_by("id"):
         flags.append(publisher.authors.exists())  # expect: n_plus_one Publisher.authors
@@ -154,7 +154,7 @@ def m2m_reverse_in_loop() -> list[int]:
 
 @case()
 def m2m_count_in_loop() -> list[int]:
-    """.count() on a many-to-many manager for each book."""
+    """.count() on a many-to-many manager for each book (item 8)."""
     return [b.tags.count() for b in Book.objects.filter(id__lte=6)]  # expect: n_plus_one Book.tags
 
 
@@ -183,7 +183,7 @@ def self_m2m_followers_in_loop() -> list[int]:
 
 @case()
 def self_m2m_both_sides_in_one_loop() -> list[int]:
-    """Both sides of the self-referential join table in one loop: two N+1s, each named."""
+    """Both sides of the self-referential join table in one loop: two N+1s, each named (item 8)."""
     sizes = []
     for member in Member.objects.order_by("id"):
         sizes.append(len(member.follows.all()))  # expect: n_plus_one Member.follows
@@ -200,7 +200,7 @@ def self_m2m_prefetch_related() -> list[int]:
 
 @case()
 def generic_fk_in_loop() -> list[str]:
-    """Note.content_object, a generic foreign key, read for each note."""
+    """Note.content_object, a generic foreign key, read for each note (item 8)."""
     titles = []
     for note in Note.objects.filter(text__startswith="on post").order_by("id"):
         titles.append(str(note.content_object))  # expect: n_plus_one Note.content_object
@@ -215,7 +215,7 @@ def generic_fk_prefetch_related() -> list[str]:
 
 @case()
 def generic_relation_in_loop() -> list[int]:
-    """Post.notes, a generic relation, listed for each post."""
+    """Post.notes, a generic relation, listed for each post (item 8)."""
     return [len(p.notes.all()) for p in Post.objects.order_by("id")]  # expect: n_plus_one Post.notes
 
 
@@ -230,7 +230,7 @@ def generic_relation_on_proxy_in_loop() -> list[int]:
 
 @case()
 def generic_relation_count_on_proxy() -> list[int]:
-    """.count() of Post.notes through the other proxy subclass."""
+    """.count() of Post.notes through the other proxy subclass (item 8)."""
     return [p.notes.count() for p in DraftPost.objects.all()]  # expect: n_plus_one DraftPost.notes|Post.notes
 
 

@@ -19,7 +19,7 @@ def _events_table() -> str:
 
 @case()
 def page_loop_limit_offset() -> int:
-    """A real page loop: 100 rows per page over 1,000 events (LIMIT/OFFSET); no finding."""
+    """A real page loop: 100 rows per page over 1,000 events (LIMIT/OFFSET); no finding (item 4)."""
     seen, start = 0, 0
     while True:
         page = list(Event.objects.order_by("id")[start : start + 100])
@@ -32,14 +32,14 @@ def page_loop_limit_offset() -> int:
 
 @case()
 def paginator_every_page() -> int:
-    """django.core.paginator over every page of 250 events: no finding."""
+    """django.core.paginator over every page of 250 events: no finding (item 4)."""
     paginator = Paginator(Event.objects.order_by("id"), 250)
     return sum(len(paginator.page(n).object_list) for n in paginator.page_range)
 
 
 @case()
 def keyset_page_loop() -> int:
-    """Keyset pagination: WHERE id > last ORDER BY id LIMIT 200 until empty; no finding."""
+    """Keyset pagination: WHERE id > last ORDER BY id LIMIT 200 until empty; no finding (item 4)."""
     last, seen = 0, 0
     while True:
         page = list(Event.objects.filter(id__gt=last).order_by("id")[:200])
@@ -140,7 +140,7 @@ def cached_relation_reread() -> str:
 
 @case()
 def helper_from_two_callers() -> str:
-    """One lookup helper called once by an auth step and once by a service, for two users: no finding."""
+    """A lookup helper called once by an auth step and once by a service, two users: none (item 1)."""
 
     def load_author(author_id: int) -> Author:
         return Author.objects.get(pk=author_id)
@@ -156,7 +156,7 @@ def helper_from_two_callers() -> str:
 
 @case()
 def helper_from_two_callers_same_row() -> str:
-    """The same helper loading the same row for both callers: a duplicate (reuse the first result)."""
+    """The same helper loading the same row for both callers: a duplicate, reuse the first (item 1)."""
 
     def load_author(author_id: int) -> Author:
         return Author.objects.get(pk=author_id)  # expect: duplicate_query
@@ -172,7 +172,7 @@ def helper_from_two_callers_same_row() -> str:
 
 @case()
 def helper_called_in_loop() -> list[str]:
-    """The lookup helper called in a loop: an N+1 at the helper's line."""
+    """The lookup helper called in a loop: an N+1 at the helper's line (item 1)."""
 
     def load_author(author_id: int) -> Author:
         return Author.objects.get(pk=author_id)  # expect: n_plus_one
@@ -182,7 +182,7 @@ def helper_called_in_loop() -> list[str]:
 
 @case()
 def helper_called_in_two_loops() -> list[str]:
-    """The helper called in two different loops: two N+1s, one per loop (the stack tells them apart)."""
+    """The helper called in two loops: two N+1s, one per loop, the stack tells them apart (item 1)."""
 
     def load_author(author_id: int) -> Author:
         return Author.objects.get(pk=author_id)  # expect: n_plus_one; n_plus_one
@@ -194,7 +194,7 @@ def helper_called_in_two_loops() -> list[str]:
 
 @case()
 def same_select_on_two_aliases() -> str:
-    """The same SELECT on two databases (aliases default and other): neither a duplicate nor an N+1."""
+    """The same SELECT on aliases default and other: neither a duplicate nor an N+1 (item 6)."""
     here = Author.objects.using("default").get(pk=1)
     there = Author.objects.using("other").get(pk=1)
     return here.name + there.name
@@ -258,7 +258,7 @@ def raw_cursor_none_and_empty_params() -> int:
 
 @case()
 def raw_cursor_select_star() -> list[Any]:
-    """SELECT * written by the user through Django's cursor: select_star."""
+    """SELECT * written by the user through Django's cursor: select_star (item 7)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM corpus_tag ORDER BY name")  # expect: select_star
         return cursor.fetchall()
@@ -266,7 +266,7 @@ def raw_cursor_select_star() -> list[Any]:
 
 @case()
 def raw_queryset_select_star() -> list[str]:
-    """Model.objects.raw("SELECT * ..."): the user wrote the select list, select_star."""
+    """Model.objects.raw("SELECT * ..."): the user wrote the select list, select_star (item 7)."""
     return [t.name for t in Tag.objects.raw("SELECT * FROM corpus_tag WHERE id < 4")]  # expect: select_star
 
 
@@ -278,7 +278,7 @@ def raw_queryset_named_columns() -> list[str]:
 
 @case()
 def count_star_and_exists() -> int:
-    """COUNT(*) and EXISTS (SELECT * ...) written by hand: not a select list, no finding."""
+    """COUNT(*) and EXISTS (SELECT * ...) written by hand: not a select list, no finding (item 7)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM corpus_book")
         books = int(cursor.fetchone()[0])
@@ -298,7 +298,7 @@ def insert_select_star_by_hand() -> None:
 
 @case()
 def other_alias_cursor_select_star() -> list[Any]:
-    """SELECT * on the other database's cursor: select_star there too."""
+    """SELECT * on the other database's cursor: select_star there too (item 7)."""
     with connections["other"].cursor() as cursor:
         cursor.execute("SELECT * FROM corpus_counter WHERE id < 3")  # expect: select_star
         return cursor.fetchall()

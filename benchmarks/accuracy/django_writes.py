@@ -55,19 +55,19 @@ def delete_objects_in_loop() -> None:
 
 @case()
 def bulk_create_rows() -> None:
-    """bulk_create(): one INSERT (on PostgreSQL, Django 5.2 writes it as INSERT ... SELECT * FROM UNNEST)."""
+    """bulk_create(): one INSERT, on PostgreSQL INSERT ... SELECT * FROM UNNEST (item 7)."""
     Counter.objects.bulk_create([Counter(name=f"bulk {i}") for i in range(20)])
 
 
 @case()
 def bulk_create_ignore_conflicts() -> None:
-    """bulk_create(ignore_conflicts=True): one INSERT, no finding."""
+    """bulk_create(ignore_conflicts=True): one INSERT, no finding (item 7)."""
     Tag.objects.bulk_create([Tag(id=i, name=f"tag {i}") for i in range(1, 9)], ignore_conflicts=True)
 
 
 @case()
 def bulk_create_with_batch_size() -> None:
-    """bulk_create(batch_size=50) of 200 rows: four multi-row INSERTs, no finding."""
+    """bulk_create(batch_size=50) of 200 rows: four multi-row INSERTs, no finding (item 7)."""
     Event.objects.bulk_create([Event(n=2000 + i, kind="bulk") for i in range(200)], batch_size=50)
 
 
@@ -102,14 +102,14 @@ def m2m_add_in_loop() -> None:
 
 @case()
 def m2m_add_all_at_once() -> None:
-    """book.tags.add(*tags): one INSERT, no finding."""
+    """book.tags.add(*tags): one INSERT, no finding (item 7)."""
     book = Book.objects.get(pk=1)
     book.tags.add(*Tag.objects.filter(id__in=[3, 4, 5]))
 
 
 @case()
 def m2m_add_to_each_parent_in_loop() -> None:
-    """tag added to each book in turn: a write loop on Book.tags."""
+    """tag added to each book in turn: a write loop on Book.tags (item 8)."""
     tag = Tag.objects.get(pk=5)
     for book in Book.objects.filter(id__in=[1, 2, 6, 7]):
         book.tags.add(tag)  # expect: write_loop Book.tags
@@ -117,7 +117,7 @@ def m2m_add_to_each_parent_in_loop() -> None:
 
 @case()
 def self_m2m_add_in_loop() -> None:
-    """member.follows.add(other) for each other member: a write loop on Member.follows."""
+    """member.follows.add(other) for each other member: a write loop on Member.follows (item 8)."""
     member = Member.objects.get(pk=1)
     for other in Member.objects.filter(id__in=[4, 5, 6, 7]):
         member.follows.add(other)  # expect: write_loop Member.follows
@@ -125,7 +125,7 @@ def self_m2m_add_in_loop() -> None:
 
 @case()
 def m2m_set_once() -> None:
-    """book.tags.set([...]): a handful of statements once, no finding."""
+    """book.tags.set([...]): a handful of statements once, no finding (item 7)."""
     Book.objects.get(pk=2).tags.set(Tag.objects.filter(id__in=[1, 2, 3]))
 
 
@@ -150,7 +150,7 @@ def save_in_helper_from_two_callers() -> None:
 
 @case()
 def save_in_helper_called_in_loop() -> None:
-    """The same save helper called in a loop: a write loop at the helper's line."""
+    """The same save helper called in a loop: a write loop at the helper's line (item 1)."""
 
     def rename(author: Author, name: str) -> None:
         author.name = name

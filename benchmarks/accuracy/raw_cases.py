@@ -100,7 +100,7 @@ def nested_loop_inner_query(db: Any) -> int:
 
 @case()
 def comprehension_with_helper(db: Any) -> list[Any]:
-    """A fetch helper called from a list comprehension: an N+1 at the helper's line."""
+    """A fetch helper called from a list comprehension: an N+1 at the helper's line (item 1)."""
 
     def title(book_id: int) -> Any:
         cursor = db.cursor()
@@ -161,7 +161,7 @@ def join_instead_of_loop(db: Any) -> list[Any]:
 
 @case()
 def page_loop_limit_offset(db: Any) -> int:
-    """A real page loop: LIMIT 100 OFFSET k over 1,000 events until empty; no finding."""
+    """A real page loop: LIMIT 100 OFFSET k over 1,000 events until empty; no finding (item 4)."""
     cursor = db.cursor()
     seen, start = 0, 0
     while True:
@@ -175,7 +175,7 @@ def page_loop_limit_offset(db: Any) -> int:
 
 @case()
 def page_loop_literal_limit_offset(db: Any) -> int:
-    """The same page loop with LIMIT and OFFSET formatted into the text: no finding."""
+    """The same page loop with LIMIT and OFFSET formatted into the text: no finding (item 4)."""
     cursor = db.cursor()
     seen = 0
     for start in range(0, EVENTS, 250):
@@ -186,7 +186,7 @@ def page_loop_literal_limit_offset(db: Any) -> int:
 
 @case()
 def keyset_page_loop(db: Any) -> int:
-    """Keyset pagination: WHERE id > ? ORDER BY id LIMIT 200 until empty; no finding."""
+    """Keyset pagination: WHERE id > ? ORDER BY id LIMIT 200 until empty; no finding (item 4)."""
     cursor = db.cursor()
     last, seen = 0, 0
     while True:
@@ -362,7 +362,7 @@ def save_helper_from_two_callers(db: Any) -> None:
 
 @case()
 def select_star_by_user(db: Any) -> list[Any]:
-    """SELECT * written by the user: select_star."""
+    """SELECT * written by the user: select_star (item 7)."""
     cursor = db.cursor()
     cursor.execute("SELECT * FROM raw_author ORDER BY name")  # expect: select_star
     return cursor.fetchall()
@@ -370,7 +370,7 @@ def select_star_by_user(db: Any) -> list[Any]:
 
 @case()
 def select_table_star_by_user(db: Any) -> list[Any]:
-    """SELECT b.* with a join, written by the user: select_star."""
+    """SELECT b.* with a join, written by the user: select_star (item 7)."""
     cursor = db.cursor()
     sql = "SELECT b.*, a.name FROM raw_book b JOIN raw_author a ON a.id = b.author_id"
     cursor.execute(sql)  # expect: select_star
@@ -379,7 +379,7 @@ def select_table_star_by_user(db: Any) -> list[Any]:
 
 @case()
 def count_star(db: Any) -> int:
-    """COUNT(*): not a select list, no finding."""
+    """COUNT(*): not a select list, no finding (item 7)."""
     cursor = db.cursor()
     cursor.execute("SELECT COUNT(*) FROM raw_book")
     return int(cursor.fetchone()[0])
@@ -387,7 +387,7 @@ def count_star(db: Any) -> int:
 
 @case()
 def exists_select_star(db: Any) -> list[Any]:
-    """EXISTS (SELECT * ...): not a select list anyone reads, no finding."""
+    """EXISTS (SELECT * ...): not a select list anyone reads, no finding (item 7)."""
     cursor = db.cursor()
     cursor.execute(
         "SELECT name FROM raw_author a WHERE EXISTS (SELECT * FROM raw_book b WHERE b.author_id = a.id)"

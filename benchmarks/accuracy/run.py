@@ -118,6 +118,7 @@ def report(
         if counts[(orm, db)].cases
     ]
     lines += _score.table([*grid, ("all", counts[("", "")])], "ORM and database")
+    lines += ["", *_score.by_item(judged)]
     lines += ["", "Targets (issue 13): precision 1.00 and recall >= 0.97 on both ORMs.", ""]
     lines += _score.listing(judged)
     if skipped:

@@ -33,7 +33,7 @@ async def async_awaitable_attrs_many_to_one(session: AsyncSession) -> list[str]:
 
 @case()
 async def async_awaitable_attrs_self_referential(session: AsyncSession) -> list[int]:
-    """await member.awaitable_attrs.followers for each member."""
+    """await member.awaitable_attrs.followers for each member (item 8)."""
     sizes = []
     for member in (await session.scalars(select(Member))).all():
         sizes.append(len(await member.awaitable_attrs.followers))  # expect: n_plus_one Member.followers
@@ -85,7 +85,7 @@ async def async_limit_one_in_loop(session: AsyncSession) -> list[str]:
 
 @case()
 async def async_page_loop(session: AsyncSession) -> int:
-    """A real page loop under asyncio, 200 events per page: no finding."""
+    """A real page loop under asyncio, 200 events per page: no finding (item 4)."""
     seen, start = 0, 0
     while True:
         page = (await session.scalars(select(Event).order_by(Event.id).limit(200).offset(start))).all()
@@ -105,7 +105,7 @@ async def async_same_select_twice(session: AsyncSession) -> int:
 
 @case()
 async def async_helper_from_two_callers(session: AsyncSession) -> str:
-    """An async repository method awaited once by an auth dependency and once by a service: no finding."""
+    """An async repository method awaited by an auth dependency and by a service: none (item 1)."""
 
     async def find_author(author_id: int) -> str:
         return await session.scalar(select(Author.name).where(Author.id == author_id)) or ""
@@ -121,7 +121,7 @@ async def async_helper_from_two_callers(session: AsyncSession) -> str:
 
 @case()
 async def async_helper_called_in_loop(session: AsyncSession) -> list[str]:
-    """The async repository method awaited in a loop: an N+1 at its line."""
+    """The async repository method awaited in a loop: an N+1 at its line (item 1)."""
 
     async def find_author(author_id: int) -> str:
         query = select(Author.name).where(Author.id == author_id)

@@ -76,13 +76,13 @@ def lazy_many_to_many_reverse_in_loop(session: Session) -> list[int]:
 
 @case()
 def lazy_self_referential_follows(session: Session) -> list[int]:
-    """Member.follows, a self-referential many-to-many, for each member."""
+    """Member.follows, a self-referential many-to-many, for each member (item 8)."""
     return [len(m.follows) for m in session.scalars(select(Member))]  # expect: n_plus_one Member.follows
 
 
 @case()
 def lazy_self_referential_followers(session: Session) -> list[int]:
-    """Member.followers, the other side of the same join table, for each member."""
+    """Member.followers, the other side of the same join table, for each member (item 8)."""
     sizes = []
     for member in session.scalars(select(Member).order_by(Member.id)):
         sizes.append(len(member.followers))  # expect: n_plus_one Member.followers
@@ -143,7 +143,7 @@ def subqueryload_collection(session: Session) -> list[int]:
 
 @case()
 def immediateload_collection(session: Session) -> list[int]:
-    """immediateload(Author.books) runs one SELECT per author as the authors load: an N+1 at the query."""
+    """immediateload(Author.books): one SELECT per author as they load, an N+1 at the query (item 8)."""
     query = select(Author).where(Author.id <= 8).options(immediateload(Author.books))
     authors = session.scalars(query).all()  # expect: n_plus_one Author.books
     return [len(a.books) for a in authors]
@@ -218,7 +218,7 @@ def undefer_column(session: Session) -> list[str]:
 
 @case()
 def expired_after_commit_in_loop(session: Session) -> list[str]:
-    """Attributes read after commit() expired them: one refresh per book (an N+1 of an expired column)."""
+    """Attributes read after commit() expired them: one refresh per book, an N+1 (item 3)."""
     books = session.scalars(select(Book).where(Book.id <= 8)).all()
     session.commit()
     titles = []
@@ -229,7 +229,7 @@ def expired_after_commit_in_loop(session: Session) -> list[str]:
 
 @case()
 def refreshed_once_after_commit(session: Session) -> str:
-    """One object read after commit: a single refresh, no finding."""
+    """One object read after commit: a single refresh, no finding (item 3)."""
     author = session.get(Author, 1)
     assert author is not None
     author.name = "changed"

@@ -13,7 +13,7 @@ case = cases_for("sqlalchemy")
 
 @case()
 def page_loop_limit_offset(session: Session) -> int:
-    """A real page loop: 100 events per page with limit()/offset() until empty; no finding."""
+    """A real page loop: 100 events per page with limit()/offset() until empty; no finding (item 4)."""
     seen, start = 0, 0
     while True:
         page = session.scalars(select(Event).order_by(Event.id).limit(100).offset(start)).all()
@@ -26,7 +26,7 @@ def page_loop_limit_offset(session: Session) -> int:
 
 @case()
 def keyset_page_loop(session: Session) -> int:
-    """Keyset pagination: WHERE id > last ORDER BY id LIMIT 250 until empty; no finding."""
+    """Keyset pagination: WHERE id > last ORDER BY id LIMIT 250 until empty; no finding (item 4)."""
     last, seen = 0, 0
     while True:
         page = session.scalars(select(Event).where(Event.id > last).order_by(Event.id).limit(250)).all()
@@ -120,7 +120,7 @@ def loop_invariant_select_in_loop(session: Session) -> list[int]:
 
 @case()
 def helper_from_two_callers(session: Session) -> str:
-    """A repository method called once by an auth step and once by a service, two users: no finding."""
+    """A repository method called by an auth step and by a service, two users: none (item 1)."""
 
     def find_author(author_id: int) -> Author | None:
         return session.scalars(select(Author).where(Author.id == author_id)).first()
@@ -137,7 +137,7 @@ def helper_from_two_callers(session: Session) -> str:
 
 @case()
 def helper_called_in_loop(session: Session) -> list[str]:
-    """The repository method called in a loop: an N+1 at its line."""
+    """The repository method called in a loop: an N+1 at its line (item 1)."""
 
     def find_author(author_id: int) -> Author | None:
         return session.scalars(select(Author).where(Author.id == author_id)).first()  # expect: n_plus_one
@@ -179,13 +179,13 @@ def text_loop_with_bound_params(session: Session) -> list[str]:
 
 @case()
 def text_select_star(session: Session) -> int:
-    """text("SELECT * ...") written by the user: select_star."""
+    """text("SELECT * ...") written by the user: select_star (item 7)."""
     return len(session.execute(text("SELECT * FROM acc_tag ORDER BY name")).all())  # expect: select_star
 
 
 @case()
 def text_table_star(session: Session) -> int:
-    """text("SELECT b.* ...") written by the user: select_star."""
+    """text("SELECT b.* ...") written by the user: select_star (item 7)."""
     statement = text("SELECT b.* FROM acc_book b JOIN acc_author a ON a.id = b.author_id WHERE a.id = 2")
     return len(session.execute(statement).all())  # expect: select_star
 

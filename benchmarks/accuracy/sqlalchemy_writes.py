@@ -119,7 +119,7 @@ def text_update_executemany(session: Session) -> None:
 
 @case()
 def many_to_many_append_and_flush_in_loop(session: Session) -> None:
-    """book.tags.append(tag) and flush() per tag: one INSERT into the join table per tag."""
+    """book.tags.append(tag) and flush() per tag: one INSERT into the join table per tag (item 2)."""
     book = session.get(Book, 1)
     assert book is not None
     tags = session.scalars(select(Tag).where(Tag.id.in_([3, 4, 5]))).all()
@@ -152,7 +152,7 @@ def save_helper_from_two_callers(session: Session) -> None:
 
 @case()
 def save_helper_called_in_loop(session: Session) -> None:
-    """The same helper called in a loop: a write loop at the helper's line."""
+    """The same helper called in a loop: a write loop at the helper's line (item 1)."""
 
     def rename(author_id: int, name: str) -> None:
         session.execute(update(Author).where(Author.id == author_id).values(name=name))  # expect: write_loop
