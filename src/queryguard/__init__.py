@@ -13,8 +13,7 @@ from ._capture import Capture, active_captures, capture, record
 from ._config import KINDS, Config
 from ._errors import ConfigurationError, QueryGuardError, QueryGuardViolation, QueryGuardWarning
 from ._events import Finding, QueryEvent
-
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 __all__ = [
     "KINDS",

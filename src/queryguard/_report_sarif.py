@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._report import split_callsite
+from ._version import __version__
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/queryguard/"
@@ -89,23 +90,13 @@ def render_sarif(data: dict[str, Any]) -> str:
         "informationUri": INFORMATION_URI,
         "rules": [_rule(kind) for kind in kinds],
     }
-    version = _version()
-    if version:
-        driver["version"] = version
+    driver["version"] = __version__
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
     }
     return json.dumps(log, indent=2, ensure_ascii=False)
-
-
-def _version() -> str | None:
-    try:
-        from . import __version__
-    except ImportError:  # the package root is still being imported
-        return None
-    return str(__version__)
 
 
 def _rule(kind: str) -> dict[str, Any]:

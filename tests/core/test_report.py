@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import re
@@ -324,6 +325,12 @@ def test_sarif_structure(severity: str, level: str) -> None:
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "shop/views.py" and location["region"]["startLine"] == 42
     assert result["partialFingerprints"]["queryguard/v1"] == "n_plus_one:f1:shop/views.py"
+
+
+def test_sarif_names_the_installed_version() -> None:
+    """The SARIF driver's version is queryguard's, as the installed distribution states it."""
+    driver = json.loads(make_report().to_sarif())["runs"][0]["tool"]["driver"]
+    assert driver["version"] == queryguard.__version__ == importlib.metadata.version("queryguard-perf")
 
 
 def test_sarif_without_callsite_and_shared_findings() -> None:
