@@ -106,11 +106,12 @@ class QueryEvent:
         parameters show as ``?``, as in every other output (pytest prints reprs of what a test asserts on).
         """
         try:
-            from ._report import shorten, statement_dict
+            # On first use: the reports package loads its renderers, which ``import queryguard`` must not.
+            from ._report._redact import shorten, statement_text
 
-            data = statement_dict(self)
-            where = f" at {data['callsite']}" if data["callsite"] else ""
-            sql = shorten(data["sql"], _REPR_SQL_WIDTH)
+            callsite = self.callsite
+            where = f" at {callsite}" if callsite else ""
+            sql = shorten(statement_text(self.sql, True, self.vendor), _REPR_SQL_WIDTH)
             return f"<QueryEvent {self.vendor or '?'}:{self.alias} {self.duration_ms:.2f}ms {sql!r}{where}>"
         except Exception:  # a repr never raises: tracebacks and debuggers call it
             return f"<QueryEvent at {id(self):#x}>"
@@ -161,12 +162,12 @@ class Finding:
         other output (pytest prints the reprs of the findings a test asserts on).
         """
         try:
-            from ._report import finding_dict, shorten
+            from ._report._redact import plain, shorten, statement_text
 
-            data = finding_dict(self)
-            fields = ["kind", "severity", "count", "callsite", "relation", "message"]
-            shown = [f"{name}={data[name]!r}" for name in fields if data[name] not in (None, "")]
-            shown.append(f"sql={shorten(data['sql'], _REPR_SQL_WIDTH)!r}")
+            fields = ("kind", "severity", "count", "callsite", "relation", "message")
+            values = [(name, plain(getattr(self, name))) for name in fields]
+            shown = [f"{name}={value!r}" for name, value in values if value not in (None, "")]
+            shown.append(f"sql={shorten(statement_text(self.sql, True, self.vendor), _REPR_SQL_WIDTH)!r}")
             return f"Finding({', '.join(shown)})"
         except Exception:  # a repr never raises: tracebacks and debuggers call it
             return f"<Finding at {id(self):#x}>"

@@ -22,7 +22,8 @@ from ._capture import Capture, suppressed
 from ._config import KINDS, Config
 from ._errors import ConfigurationError, QueryGuardViolation
 from ._events import Finding, QueryEvent
-from ._report import label, shorten
+from ._report import label
+from ._report._redact import shorten
 from ._sql import analyze
 
 __all__ = [

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from queryguard import _report, _sql
+from queryguard import _sql
+from queryguard._report import _redact
 
 Make = Callable[[int], str]
 
@@ -64,18 +65,18 @@ def _analyze(text: str) -> object:
 
 def _redact_sql(text: str) -> str:
     _sql._cache_clear()
-    _report.redact_sql.cache_clear()
-    return _report.redact_sql(text)
+    _redact.redact_sql.cache_clear()
+    return _redact.redact_sql(text)
 
 
 def _redact_mysql(text: str) -> str:
     _sql._cache_clear()
-    _report.redact_sql.cache_clear()
-    return _report._sql(text, True, "mysql")
+    _redact.redact_sql.cache_clear()
+    return _redact.statement_text(text, True, "mysql")
 
 
 def _redact_error(text: str) -> str | None:
-    return _report._error(text, True)
+    return _redact.error_text(text, True)
 
 
 def _params_key(text: str) -> object:
@@ -227,7 +228,7 @@ def test_analysis_is_linear(name: str) -> None:
 @pytest.mark.parametrize("name", REDACTION_INPUTS)
 def test_redact_text_is_linear(name: str) -> None:
     """Redacting free text (a plan line, an error) is linear, whatever runs of blanks or digits it holds."""
-    assert doubling_ratio(_report.redact_text, INPUTS[name]) < _BOUND
+    assert doubling_ratio(_redact.redact_text, INPUTS[name]) < _BOUND
 
 
 @pytest.mark.parametrize(
@@ -295,4 +296,4 @@ def test_params_key_is_linear(name: str) -> None:
 )
 def test_linear_redaction_still_hides_values(text: str, redacted: str) -> None:
     """The linear patterns redact what the old ones did, and an unclosed dollar quote to the end."""
-    assert _report.redact_text(text) == redacted
+    assert _redact.redact_text(text) == redacted

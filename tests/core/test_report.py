@@ -6,6 +6,7 @@ import importlib.metadata
 import io
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ import pytest
 import queryguard
 from queryguard import ConfigurationError
 from queryguard._events import Finding, QueryEvent
-from queryguard._report import Report, UnitReport, redact_plan, redact_text, split_callsite
+from queryguard._report import Report, UnitReport, split_callsite
+from queryguard._report._redact import redact_plan, redact_text
 
 from ._helpers import shop_db
 
@@ -374,6 +376,17 @@ def test_write_unknown_extension(tmp_path: Path) -> None:
     """An unknown extension is a configuration error naming it and the valid ones."""
     with pytest.raises(ConfigurationError, match=r"'\.csv'.*\.json, \.html.*\.sarif.*\.txt"):
         make_report().write(str(tmp_path / "report.csv"))
+
+
+def test_import_loads_no_renderer() -> None:
+    """`import queryguard` loads no report module; `queryguard.Report` loads them on first use."""
+    code = (
+        "import sys, queryguard;"
+        "loaded = lambda: any(m.startswith('queryguard._report') for m in sys.modules);"
+        "before = loaded(); queryguard.Report; print(before, loaded())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_max_statements_validated() -> None:

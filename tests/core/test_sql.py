@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from queryguard import _sql
-from queryguard._sql import Statement, analyze, params_key, params_keys
+from queryguard._sql import Statement, _facts, _shape, _statement, analyze, params_key, params_keys
 
 BASE = "SELECT a FROM t WHERE id = %s"
 
@@ -267,7 +267,7 @@ def test_cache_is_bounded() -> None:
     """The memo of analysed statements never holds more than 4096 texts."""
     for i in range(10_000):
         analyze(f"SELECT a FROM t WHERE b{i} = %s")
-    assert 0 < _sql._cache_size() <= 4096
+    assert 0 < _statement.cache_size() <= 4096
     assert analyze("SELECT 1") is analyze("SELECT 1")
 
 
@@ -350,11 +350,11 @@ def test_params_key_never_raises() -> None:
 @given(st.text())
 def test_analyze_never_raises_and_is_deterministic(text: str) -> None:
     """Any text is analysed, and twice to the same result."""
-    statement = _sql._analyze_text(text)
-    assert statement == _sql._analyze_text(text)
+    statement = _statement.analyze_text(text)
+    assert statement == _statement.analyze_text(text)
     assert analyze(text).fingerprint == statement.fingerprint
     # the lazy facts swallow errors: the scan itself must not raise
-    _sql._scan_facts(statement.shape, statement.kind, _sql._scan(statement.shape, pending_kind=False))
+    _facts.scan_facts(statement.shape, statement.kind, _facts.scan(statement.shape, pending_kind=False))
 
 
 COLUMNS = st.sampled_from(["a", "b", '"c"', "t.d"])
@@ -411,7 +411,7 @@ def test_chunk_and_token_paths_agree(text: str) -> None:
 def test_offset_check_agrees_with_the_scan(text: str) -> None:
     """The substring test that spares the scan finds an OFFSET exactly when the scan does."""
     shape = analyze(text).shape
-    assert _sql._may_offset(shape) == _sql._scan(shape, pending_kind=not _sql._kind(shape)).offset
+    assert _shape.may_offset(shape) == _facts.scan(shape, pending_kind=not _facts.kind_of(shape)).offset
 
 
 NAMES = ['"T1"', '"t1"."C_2"', "t.c", "T.C", '"a"."b"."c"', "_x.y9", '"select"', 'u."v"', '"a b"', '"1a"']

@@ -9,7 +9,7 @@ def text(value: str, *, show_params: bool) -> str:
     """``value`` with every quoted literal and compared number replaced by ``?`` (unless ``show_params``)."""
     if show_params:
         return value
-    from .._report import redact_text
+    from .._report._redact import redact_text
 
     return redact_text(value)
 
@@ -33,6 +33,6 @@ def error(exc: BaseException, *, show_params: bool) -> str:
 
 def plan(value: Any, *, show_params: bool) -> Any:
     """A JSON-ready copy of a plan with its literals redacted (unless ``show_params``)."""
-    from .._report import plain
+    from .._report._redact import plain
 
     return plain(value, redact=not show_params)

@@ -9,7 +9,8 @@ import json
 from html import escape
 from typing import Any
 
-from ._report import headline, label, shorten
+from ._model import headline, label
+from ._redact import shorten
 
 _PRETTY_MAX = 20_000  # longer statements are shown as they are: formatting them would take too long
 

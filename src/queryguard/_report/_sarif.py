@@ -12,8 +12,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ._report import split_callsite
-from ._version import __version__
+from .._version import __version__
+from ._model import split_callsite
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/queryguard/"

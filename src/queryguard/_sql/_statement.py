@@ -1,0 +1,193 @@
+"""What queryguard knows about one SQL text (:class:`Statement`), memoised, and the key of a text past the
+memory cap."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Final
+
+from . import _facts, _lexer, _shape, _tokens
+from ._facts import ShapeFacts
+
+__all__ = ["Statement", "analyze", "literal_key"]
+
+_CACHE_SIZE: Final = 4096
+# A huge statement (a bulk insert) would pin megabytes in the main cache: it gets a few slots of its own.
+_BIG_CHARS: Final = 65_536
+_BIG_CACHE_SIZE: Final = 4
+
+
+class Statement:
+    """What queryguard knows about one SQL text, whatever its parameters (read-only).
+
+    The shape, fingerprint and kind are known at once; the other facts about the shape are worked out on
+    first use and then shared by every statement of that shape: most statements are only grouped by
+    fingerprint, and a fresh shape's scan would otherwise double the cost of analysing it.
+    """
+
+    __slots__ = ("_facts", "_rows", "fingerprint", "in_list_max", "kind", "offset", "shape")
+
+    shape: str
+    fingerprint: str
+    kind: str
+    in_list_max: int
+    offset: int | None
+
+    def __init__(self, facts: ShapeFacts, rows: int, in_list_max: int, offset: int | None) -> None:
+        self.shape = facts.shape
+        self.fingerprint = facts.fingerprint
+        self.kind = facts.kind
+        self._facts = facts
+        self._rows = rows
+        self.in_list_max = in_list_max
+        self.offset = offset
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables named, in order of appearance, without CTE names."""
+        return self._facts.scanned()[0]
+
+    @property
+    def select_star(self) -> bool:
+        """Whether a select list holds ``*`` or ``name.*`` (outside EXISTS)."""
+        return self._facts.scanned()[1]
+
+    @property
+    def values_rows(self) -> int:
+        """The rows of the first VALUES list of an INSERT; 0 for any other kind."""
+        return self._rows if self.kind == "insert" else 0
+
+    @property
+    def has_limit(self) -> bool:
+        """Whether the statement has a LIMIT, FETCH or TOP."""
+        return self._facts.scanned()[2]
+
+    @property
+    def writes(self) -> bool:
+        """Whether the statement (or any part of it) writes."""
+        return self._facts.scanned()[3]
+
+    @property
+    def locking(self) -> bool:
+        """Whether the statement takes row or table locks (FOR UPDATE, LOCK IN SHARE MODE, LOCK TABLE)."""
+        return self._facts.scanned()[4]
+
+    @property
+    def volatile_calls(self) -> bool:
+        """Whether the statement calls a sequence, advisory-lock, sleep or dblink function."""
+        return self._facts.scanned()[5]
+
+    @property
+    def read_only(self) -> bool:
+        """True when running the statement again (or under EXPLAIN ANALYZE) changes and locks nothing."""
+        return self.kind == "select" and not (self.writes or self.locking or self.volatile_calls)
+
+    @property
+    def is_single_row_write(self) -> bool:
+        """True for a one-row INSERT, and for any UPDATE or DELETE: the statements a loop repeats."""
+        if self.kind == "insert":
+            return self.values_rows <= 1 and _facts.INSERT_SELECT_RE.search(self.shape) is None
+        return self.kind in ("update", "delete")
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Statement):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return "Statement(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS) + ")"
+
+
+_FIELDS: Final = (
+    "shape",
+    "fingerprint",
+    "kind",
+    "tables",
+    "select_star",
+    "values_rows",
+    "in_list_max",
+    "has_limit",
+    "offset",
+    "writes",
+    "locking",
+    "volatile_calls",
+)
+
+
+def analyze_text(text: str) -> Statement:
+    """The analysis of ``text`` (not memoised; may raise on a bug)."""
+    shape, lexed, in_max, rows = _shape.shape(text)
+    facts = _facts.known(shape)
+    offset = _shape.offset(text, shape, lexed) if _shape.may_offset(shape) else None
+    return Statement(facts, rows, in_max, offset)
+
+
+def _analyze_safely(text: str) -> Statement:
+    try:
+        return analyze_text(text)
+    except Exception:  # never let an odd statement break the host application
+        return Statement(ShapeFacts(text, _facts.fingerprint(text), "other", _facts.NOTHING), 0, 0, None)
+
+
+_cached = functools.lru_cache(maxsize=_CACHE_SIZE - _BIG_CACHE_SIZE)(_analyze_safely)
+_cached_big = functools.lru_cache(maxsize=_BIG_CACHE_SIZE)(_analyze_safely)
+
+
+def analyze(sql: str | bytes) -> Statement:
+    """Analyse one SQL text (memoised: a repeated text costs a dictionary lookup). Never raises."""
+    if not isinstance(sql, str):
+        sql = bytes(sql).decode("utf-8", "replace") if isinstance(sql, (bytes, bytearray)) else str(sql)
+    if len(sql) > _BIG_CHARS:
+        return _cached_big(sql)
+    return _cached(sql)
+
+
+def cache_clear(*, memos: bool = True) -> None:
+    """Forget every cached analysis (benchmarks measure cache misses with it)."""
+    _cached.cache_clear()
+    _cached_big.cache_clear()
+    if memos:
+        _tokens.clear_memos()
+        _shape.clear_memos()
+        _facts.clear_memos()
+        _LITERAL_KEYS.clear()
+
+
+# --- keys of statements past the memory cap -------------------------------------------------------------
+
+# A string, or a number that starts a word (not the 1 of t1): one pass, with a literal or a digit first so
+# that the engine jumps from candidate to candidate.
+_LITERAL_RE: Final = re.compile(rf"{_lexer.any_string()}|\d(?<!\w\d)[\w.]*")
+_LITERAL_KEYS: dict[str, str] = {}
+_LITERAL_MEMO_CHARS: Final = 512
+
+
+def literal_key(sql: object) -> str:
+    """The text with its strings and numbers replaced by ``?``: equal for statements that differ only in
+    literal values, and a few times cheaper than a shape (the key past ``max_events``). Never raises.
+
+    Statements of one shape may get different keys (an IN list of another length, other blanks); two
+    shapes share a key only where a name is quoted like a literal.
+    """
+    if type(sql) is not str:
+        return repr(sql)
+    key = _LITERAL_KEYS.get(sql)
+    if key is None:
+        key = _LITERAL_RE.sub("?", sql)
+        if len(sql) <= _LITERAL_MEMO_CHARS:  # the repeated texts of ORM loops; long texts stay out
+            if len(_LITERAL_KEYS) >= _CACHE_SIZE:
+                _LITERAL_KEYS.clear()
+            _LITERAL_KEYS[sql] = key
+    return key
+
+
+def cache_size() -> int:
+    """How many statements are memoised (at most 4096)."""
+    return _cached.cache_info().currsize + _cached_big.cache_info().currsize
