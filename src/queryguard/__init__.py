@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib
 
 from ._actions import act
-from ._capture import Capture, active_captures, capture, record
+from ._capture import record
 from ._config import KINDS, Config
 from ._errors import ConfigurationError, QueryGuardError, QueryGuardViolation, QueryGuardWarning
 from ._events import Finding, QueryEvent
+from ._unit import Capture, active_captures, capture
 from ._version import __version__ as __version__
 
 __all__ = [

@@ -16,7 +16,7 @@ from ._events import Finding
 from ._guard import internal_error
 
 if TYPE_CHECKING:
-    from ._capture import Capture
+    from ._unit import Capture
 
 logger = logging.getLogger("queryguard")
 _RANK = {"info": 0, "warning": 1, "error": 2}

@@ -1,33 +1,32 @@
-"""Captures: the unit of work whose statements are analysed together, and ``record()``, the hot path."""
+"""Captures as data: the statements of a unit of work, its scope and totals, and ``record()``, the hot path.
+
+This module knows nothing of detection, EXPLAIN or actions: :mod:`._unit` holds the public
+:class:`~queryguard.Capture`, whose end runs :mod:`._pipeline`.
+"""
 
 from __future__ import annotations
 
 import contextvars
-import functools
-import inspect
 import operator
 import sys
 import time
-from collections.abc import Callable
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from . import _callsite, _repeat
-from ._config import Config
-from ._events import Finding, QueryEvent
-
-if TYPE_CHECKING:
-    from ._report import Report
 
 # The C accelerated function where there is one: a single call, no exception when no loop runs. Never
 # ``from _asyncio import ...`` first: on 3.11 importing _asyncio before asyncio leaves two copies of its
 # task table, and asyncio.current_task() returns None in every task of the process.
 from asyncio.events import _get_running_loop
+from collections.abc import Callable
+from typing import Any
 
-F = TypeVar("F", bound=Callable[..., Any])
+from . import _callsite, _repeat
+from ._config import Config
+from ._events import QueryEvent
+
 _DURATION = operator.attrgetter("duration_ms")
 
-_active: contextvars.ContextVar[tuple[Capture, ...]] = contextvars.ContextVar("queryguard_active", default=())
+_active: contextvars.ContextVar[tuple[BaseCapture, ...]] = contextvars.ContextVar(
+    "queryguard_active", default=()
+)
 
 
 def record(event: QueryEvent) -> None:
@@ -40,17 +39,12 @@ def record(event: QueryEvent) -> None:
     deliver(captures, event)
 
 
-def deliver(captures: tuple[Capture, ...], event: QueryEvent) -> None:
+def deliver(captures: tuple[BaseCapture, ...], event: QueryEvent) -> None:
     """:func:`record` for an adapter that read the active captures already and set the call site."""
     if not event.is_async and _get_running_loop() is not None:
         event.blocking = True
     for cap in captures:
         cap._add(event)
-
-
-def active_captures() -> tuple[Capture, ...]:
-    """The captures that ``record()`` would feed right now, outermost first."""
-    return tuple(cap for cap in _active.get() if cap.ended is None)
 
 
 class suppressed:
@@ -119,7 +113,7 @@ class Overflow:
 
 
 class _Keys:
-    """The key functions of :meth:`Capture._aggregate`, imported on first use (``_sql`` loads slowly)."""
+    """The key functions of :meth:`BaseCapture._aggregate`, imported on first use (``_sql`` loads slowly)."""
 
     params: Callable[[object], Any] = None  # type: ignore[assignment]
     literal: Callable[[object], str]
@@ -135,10 +129,10 @@ class _Keys:
 _keys = _Keys()
 
 
-class Capture:
-    """Statements of one unit of work, and the findings about them once it ends.
+class BaseCapture:
+    """The statements of one unit of work: where ``record()`` puts them, with the unit's scope and totals.
 
-    Use it as a context manager (``with``/``async with``) or as a decorator; see :func:`capture`.
+    :class:`~queryguard.Capture` adds what happens when the unit ends.
     """
 
     def __init__(self, config: Config | None = None, *, name: str = "") -> None:
@@ -148,8 +142,7 @@ class Capture:
         self.overflow: dict[tuple[object, Any], Overflow] = {}
         self.started = 0.0
         self.ended: float | None = None
-        self._findings: list[Finding] | None = None
-        self._tokens: list[contextvars.Token[tuple[Capture, ...]]] = []
+        self._tokens: list[contextvars.Token[tuple[BaseCapture, ...]]] = []
         self._max = self.config.max_events
         self._shapes = 0  # overflow entries with a shape of their own
         self._last: tuple[object, object, Overflow] | None = None  # text, site and entry of the last one
@@ -196,49 +189,16 @@ class Capture:
         stored: float = sum(map(_DURATION, self.queries))
         return stored + sum(entry.total_ms for entry in self.overflow.values())
 
-    @property
-    def findings(self) -> list[Finding]:
-        """The findings; computed when the block exits (or now, for a capture still open)."""
-        if self._findings is None:
-            from ._detectors import detect
-
-            findings = detect(self)
-            if self.ended is None:
-                return findings
-            self._findings = findings
-        return self._findings
-
-    @property
-    def report(self) -> Report:
-        """A :class:`Report` of this unit (text, JSON, HTML, SARIF)."""
-        from ._report import Report, UnitReport
-
-        unit = UnitReport(
-            unit=self.name,
-            findings=list(self.findings),
-            query_count=self.query_count,
-            db_time_ms=self.db_time_ms,
-            statements=list(self.queries),
-            truncated=sum(entry.count for entry in self.overflow.values()),
-        )
-        return Report([unit], show_params=self.config.show_params)
-
     # -- scope ------------------------------------------------------------------------------------
-    def start(self) -> Capture:
-        """Make this capture receive statements in the current context (``__enter__`` does this)."""
+    def start(self) -> BaseCapture:
+        """Make this capture receive statements in the current context."""
         self.started = time.perf_counter()
         self.ended = None
-        self._findings = None
         self._tokens.append(_active.set((*_active.get(), self)))
         return self
 
-    def stop(self, *, act: bool = True, background: bool = False, failed: bool = False) -> None:
-        """Stop receiving statements; run detection, EXPLAIN and the action unless ``act`` is False.
-
-        Middleware passes ``background=True``: EXPLAIN then runs after the response, off the request path.
-        ``failed=True`` says the unit is ending with an exception of its own, which wins over the action:
-        nothing the action does (a violation, a warning turned into an error) is raised then.
-        """
+    def stop_recording(self) -> None:
+        """Stop receiving statements, in whatever context it ends."""
         token = self._tokens.pop() if self._tokens else None
         try:
             if token is not None:
@@ -247,55 +207,6 @@ class Capture:
             _active.set(tuple(cap for cap in _active.get() if cap is not self))
         self.ended = time.perf_counter()
         _repeat.release_anchors()
-        if act:
-            from . import _pipeline
-
-            _pipeline.finish(self, background=background, failed=failed)
-
-    def __enter__(self) -> Capture:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        # An exception from the block wins over every action: the findings are still computed and acted
-        # on, but nothing the action does may replace the block's exception.
-        self.stop(failed=exc_type is not None)
-
-    async def __aenter__(self) -> Capture:
-        return self.start()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
-
-    def __call__(self, func: F) -> F:
-        """Decorate ``func``: each call runs in a fresh capture with this capture's settings."""
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def run_async(*args: Any, **kwargs: Any) -> Any:
-                async with Capture(self.config, name=self.name or func.__qualname__):
-                    return await func(*args, **kwargs)
-
-            return run_async  # type: ignore[return-value]
-
-        @functools.wraps(func)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            with Capture(self.config, name=self.name or func.__qualname__):
-                return func(*args, **kwargs)
-
-        return run  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"<Capture {self.name or 'unnamed'}: {self.query_count} queries>"
-
-
-def capture(config: Config | None = None, *, name: str = "", **settings: Any) -> Capture:
-    """Capture the statements of a block: ``with queryguard.capture(n_plus_one_threshold=3) as cap:``.
-
-    Every :class:`Config` field is accepted as a keyword.
-    """
-    base = config or Config()
-    return Capture(base.replace(**settings) if settings else base, name=name)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ._guard import internal_error
 
 if TYPE_CHECKING:
-    from ._capture import Capture
+    from ._unit import Capture
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 SERVER_TIMING = "Server-Timing"

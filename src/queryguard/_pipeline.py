@@ -1,7 +1,8 @@
-"""The end of a unit, in order: detectors, then EXPLAIN, then the action and its sinks.
+"""The end of a unit, in order: the index and the detectors, then EXPLAIN, then the action and its sinks.
 
-This is the one module that knows the order; the stages do not know each other. Detection and EXPLAIN are
-imported on first use (the SQL analysis loads slowly), and nothing they import imports this module.
+This is the one module that knows the order; the stages do not know each other, and none of them imports
+this module (only :mod:`._unit` and the middleware above it do). Detection and EXPLAIN are imported on
+first use: the SQL analysis loads slowly, and a process that never ends a unit never needs them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from ._actions import act, log_added
 from ._guard import internal_error
 
 if TYPE_CHECKING:
-    from ._capture import Capture
+    from ._capture import BaseCapture
+    from ._events import Finding
+    from ._unit import Capture
+
+
+def detect(cap: BaseCapture) -> list[Finding]:
+    """The findings of the unit's statements: the index is built once, then every detector reads it."""
+    from ._detectors import detect as run_detectors
+
+    return run_detectors(cap)
 
 
 def finish(cap: Capture, *, background: bool = False, failed: bool = False) -> None:

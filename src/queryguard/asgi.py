@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from . import _http
-from ._capture import Capture
 from ._guard import guard, internal_error
+from ._unit import Capture
 
 # Loose on purpose, as in the ASGI servers and frameworks: any of their apps and callables fit.
 Scope = MutableMapping[str, Any]

@@ -18,13 +18,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ._capture import Capture, suppressed
+from ._capture import suppressed
 from ._config import KINDS, Config
 from ._errors import ConfigurationError, QueryGuardViolation
 from ._events import Finding, QueryEvent
 from ._report import label
 from ._report._redact import shorten
 from ._sql import analyze
+from ._unit import Capture
 
 __all__ = [
     "assert_constant_queries",

@@ -23,14 +23,15 @@ from types import TracebackType
 from typing import Any
 
 from . import _http, _pipeline
-from ._capture import Capture, _active
+from ._capture import BaseCapture, _active
 from ._guard import guard, internal_error
+from ._unit import Capture
 
 Environ = dict[str, Any]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
-_Token = contextvars.Token[tuple[Capture, ...]]
+_Token = contextvars.Token[tuple[BaseCapture, ...]]
 
 __all__ = ["QueryGuardMiddleware"]
 

@@ -462,7 +462,7 @@ def test_a_raising_logger_leaves_a_wsgi_response_as_it_is(sqlite_engine: Engine,
     assert queryguard.active_captures() == ()
 
 
-HELPERS = ["queryguard._http.headers", "queryguard._http.shows_headers", "queryguard._actions.finish"]
+HELPERS = ["queryguard._http.headers", "queryguard._http.shows_headers", "queryguard._pipeline.finish"]
 
 
 def _break(monkeypatch: pytest.MonkeyPatch, helper: str) -> None:

@@ -14,14 +14,14 @@ from ._index import build
 from ._registry import run
 
 if TYPE_CHECKING:
-    from .._capture import Capture
+    from .._capture import BaseCapture
 
 __all__ = ["detect"]
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def detect(cap: Capture) -> list[Finding]:
+def detect(cap: BaseCapture) -> list[Finding]:
     """All findings for the statements of ``cap``, most severe and most costly first."""
     config = cap.config
     findings = run(build(cap.queries, cap.overflow.values(), config), config)

@@ -31,7 +31,7 @@ from . import _safety, _stage, _worker
 from ._stage import STATE, Item, Listener
 
 if TYPE_CHECKING:
-    from .._capture import Capture
+    from .._capture import BaseCapture
     from .._config import Config
 
 __all__ = ["ExplainSource", "Job", "add_listener", "is_pending", "remove_listener", "run", "stats", "wait"]
@@ -76,7 +76,7 @@ class Job:
     """The background part of one capture's EXPLAIN work: submit it after the action ran."""
 
     def __init__(
-        self, capture: Capture, findings: list[Finding], items: list[Item], late: Late | None = None
+        self, capture: BaseCapture, findings: list[Finding], items: list[Item], late: Late | None = None
     ) -> None:
         self.capture = capture
         self.findings = findings
@@ -112,7 +112,7 @@ class Job:
 
 
 def run(
-    capture: Capture, findings: list[Finding], *, background: bool = False, late: Late | None = None
+    capture: BaseCapture, findings: list[Finding], *, background: bool = False, late: Late | None = None
 ) -> Job | None:
     """Explain the statements ``findings`` point at and complete ``findings`` in place.
 
