@@ -14,7 +14,9 @@ from collections.abc import Callable
 import pytest
 
 from queryguard import _sql
+from queryguard._explain import _strict
 from queryguard._report import _redact
+from queryguard._sql import _lexer
 
 Make = Callable[[int], str]
 
@@ -77,6 +79,16 @@ def _redact_mysql(text: str) -> str:
 
 def _redact_error(text: str) -> str | None:
     return _redact.error_text(text, True)
+
+
+def _strict_read(vendor: str) -> Callable[[str], object]:
+    def read(text: str) -> object:
+        try:
+            return _strict.read(text, vendor=vendor)
+        except _strict.Unclear as exc:
+            return exc
+
+    return read
 
 
 def _params_key(text: str) -> object:
@@ -276,6 +288,42 @@ def test_redact_error_is_linear(name: str) -> None:
 def test_literal_key_is_linear(name: str) -> None:
     """The key of a statement past ``max_events`` (its literals stripped) is linear in its length."""
     assert doubling_ratio(_sql.literal_key, INPUTS[name]) < _BOUND
+
+
+#: What each reader of a database's lexical rules is tried on: unclosed quotes, comments and brackets.
+READER_INPUTS = [
+    "quotes",
+    "double quotes",
+    "backticks",
+    "backslashes",
+    "escaped quotes",
+    "open E strings",
+    "open brackets",
+    "long open bracket",
+    "mixed quotes",
+    "dollar signs",
+    "unclosed dollar tags",
+    "one dollar tag repeated",
+    "open comments",
+    "line comments",
+    "deep parentheses",
+    "many :name placeholders",
+    "colons before quotes",
+]
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "mysql", "sqlite"])
+@pytest.mark.parametrize("name", READER_INPUTS)
+def test_strict_reader_is_linear(name: str, vendor: str) -> None:
+    """The EXPLAIN safety check's strict reading is linear, an unclosed ``[`` on SQLite too."""
+    assert doubling_ratio(_strict_read(vendor), INPUTS[name]) < _BOUND
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "mysql", "sqlite"])
+@pytest.mark.parametrize("name", READER_INPUTS)
+def test_tolerant_reader_is_linear(name: str, vendor: str) -> None:
+    """The EXPLAIN stage's tolerant reading of statements and plan conditions is linear."""
+    assert doubling_ratio(lambda text: _lexer.tokens(text, vendor), INPUTS[name]) < _BOUND
 
 
 @pytest.mark.parametrize("name", ["many %s", "many IN strings", "backslashes"])

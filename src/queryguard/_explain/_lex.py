@@ -1,9 +1,9 @@
-"""A light SQL reader for the EXPLAIN stage: tables and aliases, column references, ORDER BY lists.
+"""What the EXPLAIN stage reads in SQL: tables and aliases, column references, ORDER BY lists.
 
 It reads both the captured statements and the condition texts of plans (``((title)::text = 'x'::text)``,
-``lcase(book.title) = 'x'``). One linear tokenising pass (no pattern can backtrack), then plain loops.
-String rules follow the database: backslash escapes only in MySQL strings and PostgreSQL ``E'...'``. It
-skips what it does not know: whether a statement is safe to explain is :mod:`._strict`'s question.
+``lcase(book.title) = 'x'``), tokenised by the tolerant reader of :mod:`queryguard._sql._lexer` with the
+database's own lexical rules, then walked by plain loops. It skips what it does not know: whether a
+statement is safe to explain is :mod:`._strict`'s question.
 """
 
 from __future__ import annotations
@@ -13,22 +13,8 @@ import functools
 import re
 from typing import Final
 
-_COMMON: Final = (
-    r"|(?P<c>--[^\n]*|/\*.*?(?:\*/|\Z))"  # comment
-    r"|(?P<p>%\([^()\n]{1,128}\)s|%s|\?\d*|\$\d+|(?<![:\w]):[A-Za-z_]\w*|(?<![:\w]):\d+)"  # placeholder
-    r"|(?P<n>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)"  # number
-    r"|(?P<w>[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)"  # word
-    r"|(?P<o>::|<=|>=|<>|!=|%%|[=<>;(),.*+\-/%|~!@^&#])"
-)
-_STRINGS: Final = {
-    "mysql": r"""(?P<s>[NnXxBb]?'(?:[^'\\]|\\.|'')*(?:'|\Z)|"(?:[^"\\]|\\.|"")*(?:"|\Z))"""
-    r"|(?P<q>`(?:[^`]|``)*(?:`|\Z))",
-    "postgresql": r"(?P<s>[Ee]'(?:[^'\\]|\\.|'')*(?:'|\Z)|(?:[NnXxBb]|[Uu]&)?'(?:[^']|'')*(?:'|\Z)"
-    r"|\$(?P<tag>[A-Za-z_]\w{0,62})?\$.*?(?:\$(?P=tag)\$|\Z))"
-    r'|(?P<q>(?:[Uu]&)?"(?:[^"]|"")*(?:"|\Z))',
-    "": r"(?P<s>[NnXxBb]?'(?:[^']|'')*(?:'|\Z))"
-    r'|(?P<q>"(?:[^"]|"")*(?:"|\Z)|`(?:[^`]|``)*(?:`|\Z)|\[[^\]\n]{1,128}\])',
-}
+from .._sql import _lexer
+from .._sql._lexer import Token
 
 COMPARISONS: Final = frozenset(
     ("=", "<", ">", "<=", ">=", "<>", "!=", "like", "ilike", "in", "between", "is")
@@ -56,16 +42,6 @@ _NAME_STOP: Final = frozenset(
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Token:
-    """One token: its kind (s, q, p, n, w, o), its text, its value (names unquoted) and paren depth."""
-
-    kind: str
-    text: str
-    value: str
-    depth: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
 class Ref:
     """A column reference: ``qualifier.column``, what wraps it (a function name or ``::type``), its clause."""
 
@@ -76,11 +52,6 @@ class Ref:
     start: int = dataclasses.field(default=0, compare=False)
     end: int = dataclasses.field(default=0, compare=False)
     other: Ref | None = dataclasses.field(default=None, compare=False)  # the column of a join condition
-
-
-@functools.lru_cache(maxsize=4)
-def _pattern(vendor: str) -> re.Pattern[str]:
-    return re.compile(_STRINGS.get(vendor, _STRINGS[""]) + _COMMON, re.S)
 
 
 #: Texts up to this length are memoised (plan conditions, most statements); longer ones are read afresh each
@@ -95,30 +66,8 @@ def tokenize(text: str, *, vendor: str = "") -> tuple[Token, ...]:
     return _cached(text, vendor)
 
 
-def _tokenize(text: str, vendor: str) -> tuple[Token, ...]:
-    tokens: list[Token] = []
-    depth = 0
-    for m in _pattern(vendor).finditer(text):
-        kind = "s" if m.lastgroup == "tag" else m.lastgroup or "o"
-        word = m.group()
-        if kind == "c":
-            continue
-        value = word
-        if kind == "q":
-            quote = word.lstrip("Uu&")[0]
-            value = (
-                word.lstrip("Uu&")[1:-1]
-                if quote == "["
-                else word.lstrip("Uu&")[1:-1].replace(quote * 2, quote)
-            )
-        elif kind == "w":
-            value = word.lower()
-        if word == ")":
-            depth = max(depth - 1, 0)
-        tokens.append(Token(kind, word, value, depth))
-        if word == "(":
-            depth += 1
-    return tuple(tokens)
+#: The tolerant reader of the SQL package (a name of its own here, so that a test can watch it).
+_tokenize = _lexer.tokens
 
 
 _cached = functools.lru_cache(maxsize=256)(_tokenize)
@@ -309,4 +258,4 @@ def by_list(tokens: tuple[Token, ...], keyword: str = "order") -> list[tuple[str
 
 def spans(text: str, *, vendor: str = "") -> list[re.Match[str]]:
     """The raw token matches of ``text`` (comments included) with positions, for rewriting it."""
-    return list(_pattern(vendor).finditer(text))
+    return _lexer.spans(text, vendor)

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from .._sql._lexer import Token
 from . import _lex
 
 #: Below this many rows a full scan is cheap and an index not worth its upkeep.
@@ -133,7 +134,7 @@ class Facts:
         return _offset(self.tokens, self.params)
 
 
-def _offset(tokens: Sequence[_lex.Token], params: Any) -> int | None:
+def _offset(tokens: Sequence[Token], params: Any) -> int | None:
     position = 0
     found: int | None = None
     for i, tok in enumerate(tokens):
@@ -150,7 +151,7 @@ def _offset(tokens: Sequence[_lex.Token], params: Any) -> int | None:
     return found
 
 
-def _value(tok: _lex.Token, params: Any, position: int) -> int | None:
+def _value(tok: Token, params: Any, position: int) -> int | None:
     """The integer a number token or placeholder stands for (``position``: placeholders before it)."""
     try:
         if tok.kind == "n":
@@ -163,7 +164,7 @@ def _value(tok: _lex.Token, params: Any, position: int) -> int | None:
         return None
 
 
-def _param(tok: _lex.Token, params: Any, position: int) -> Any:
+def _param(tok: Token, params: Any, position: int) -> Any:
     # The parameter of placeholder ``tok``; LookupError or TypeError when there is none.
     if isinstance(params, Mapping):
         return params[tok.text[2:-2] if tok.text.startswith("%(") else tok.text[1:]]
@@ -172,7 +173,7 @@ def _param(tok: _lex.Token, params: Any, position: int) -> Any:
     return params[position]
 
 
-def _pattern(tok: _lex.Token, params: Any, position: int) -> str | None:
+def _pattern(tok: Token, params: Any, position: int) -> str | None:
     """The text a string literal or placeholder stands for, if it is text."""
     if tok.kind == "s" and len(tok.text) >= 2:
         return tok.text[1:-1]
@@ -185,7 +186,7 @@ def _pattern(tok: _lex.Token, params: Any, position: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _wildcard_columns(tokens: Sequence[_lex.Token], refs: Sequence[_lex.Ref], params: Any) -> frozenset[str]:
+def _wildcard_columns(tokens: Sequence[Token], refs: Sequence[_lex.Ref], params: Any) -> frozenset[str]:
     found: set[str] = set()
     by_end = {ref.end: ref for ref in refs}
     placeholders = [i for i, tok in enumerate(tokens) if tok.kind == "p"]

@@ -26,8 +26,8 @@ import itertools
 from typing import Any, Final
 
 from .._sql import analyze as analyze_sql
+from .._sql._lexer import Token
 from . import _allowed, _strict
-from ._lex import Token
 
 #: The longest statement queryguard reads for its safety check (a bulk INSERT is longer: not explained).
 MAX_CHARS: Final = 32_768
