@@ -10,10 +10,15 @@ import pytest
 
 from queryguard import _guard, dbapi
 
+# The connections shop_db() opened in the running test: conftest.py closes them after it (Python 3.13 warns
+# about an sqlite3 connection left open, and warnings are errors).
+_opened: list[sqlite3.Connection] = []
+
 
 def shop_db() -> dbapi.Connection:
     """A real in-memory SQLite shop: 10 authors, 30 books, recorded through the DB-API wrapper."""
     raw = sqlite3.connect(":memory:", check_same_thread=False)
+    _opened.append(raw)
     raw.executescript(
         """
         CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT);
@@ -26,6 +31,12 @@ def shop_db() -> dbapi.Connection:
     )
     raw.commit()
     return dbapi.instrument(raw)
+
+
+def close_shop_dbs() -> None:
+    """Close every connection :func:`shop_db` opened so far."""
+    while _opened:
+        _opened.pop().close()
 
 
 def fetch_author(conn: dbapi.Connection, author_id: int) -> Any:

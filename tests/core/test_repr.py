@@ -13,6 +13,7 @@ from ._helpers import shop_db
 
 # The secrets are assembled at run time so that no source line pytest prints can contain them.
 PROJECT = """
+import contextlib
 import dataclasses
 import sqlite3
 
@@ -26,13 +27,14 @@ LITERAL = "".join(["literal", "-", "9b2e4d"])
 
 
 def unit(action="none"):
-    conn = dbapi.instrument(sqlite3.connect(":memory:"))
-    conn.execute("CREATE TABLE account (id INTEGER, email TEXT)")
-    with queryguard.capture(explain=False, action=action) as cap:
-        for n in range(3):
-            conn.execute("SELECT id FROM account WHERE email = ?", (PARAM + str(n),)).fetchall()
-        for n in range(2):
-            conn.execute(f"SELECT id FROM account WHERE email = '{LITERAL}{n}'").fetchall()
+    with contextlib.closing(sqlite3.connect(":memory:")) as raw:
+        conn = dbapi.instrument(raw)
+        conn.execute("CREATE TABLE account (id INTEGER, email TEXT)")
+        with queryguard.capture(explain=False, action=action) as cap:
+            for n in range(3):
+                conn.execute("SELECT id FROM account WHERE email = ?", (PARAM + str(n),)).fetchall()
+            for n in range(2):
+                conn.execute(f"SELECT id FROM account WHERE email = '{LITERAL}{n}'").fetchall()
     return cap
 
 

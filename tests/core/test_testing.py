@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import unittest
 from collections.abc import Iterator
@@ -139,8 +140,10 @@ def test_assert_queries_mistakes(kwargs: dict[str, object], error: str) -> None:
 
 def test_using_counts_one_alias(conn: dbapi.Connection) -> None:
     """``using=`` keeps the statements of one database alias."""
-    other = dbapi.instrument(sqlite3.connect(":memory:"), alias="replica")
+    raw = sqlite3.connect(":memory:")
+    other = dbapi.instrument(raw, alias="replica")
     with (
+        contextlib.closing(raw),
         pytest.raises(QueryGuardViolation, match=r'ran 2 queries on "replica" \(at most 1 allowed\)'),
         testing.assert_max_queries(1, using="default"),
         testing.assert_max_queries(1, using="replica"),
