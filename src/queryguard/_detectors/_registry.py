@@ -52,15 +52,20 @@ DETECTORS: tuple[Detector, ...] = (
 def run(index: Index, config: Config, detectors: Sequence[Detector] = DETECTORS) -> list[Finding]:
     """The findings of every detector in order; each sees in ``index.explained`` the statements (fingerprint,
     call site) that an earlier kind's findings explain for it."""
-    explained: dict[str, set[tuple[str, str]]] = {}
+    views: dict[str, Index] = {}  # kind -> the index as its detector sees it, when not ``index`` itself
     findings: list[Finding] = []
     for detector in detectors:
-        keys = explained.get(detector.kind)
-        view = dataclasses.replace(index, explained=frozenset(keys)) if keys else index
-        found = detector.find(view, config)
+        found = detector.find(views.get(detector.kind, index), config)
         findings += found
         if detector.explains and found:
-            statements = {(f.fingerprint, f.callsite) for f in found}
+            statements = frozenset((f.fingerprint, f.callsite) for f in found)
+            made: dict[int, Index] = {}  # kinds that saw the same index share the next one
             for kind in detector.explains:
-                explained.setdefault(kind, set()).update(statements)
+                before = views.get(kind, index)
+                after = made.get(id(before))
+                if after is None:
+                    after = made[id(before)] = dataclasses.replace(
+                        before, explained=before.explained | statements
+                    )
+                views[kind] = after
     return findings
