@@ -18,6 +18,7 @@ import queryguard
 
 from ._data import seed
 from .conftest import ALL_DATABASES, backend_params
+from .testapp import closing
 from .testapp.models import Book, Tag
 
 
@@ -26,7 +27,7 @@ def fresh_connection() -> Iterator[Any]:
     """A second, not yet connected wrapper of the default database (as a new thread would create)."""
     copy = connections["default"].copy()
     yield copy
-    copy.close()
+    closing.close(copy)
 
 
 def names(cap: queryguard.Capture) -> list[str]:
@@ -138,7 +139,7 @@ def test_connections_of_threads_that_carry_the_context_are_recorded() -> None:
         try:
             return sum(1 for book in Book.objects.all() if book.author.name)
         finally:
-            connections.close_all()
+            closing.close_all()
 
     with queryguard.capture(action="none") as cap, ThreadPoolExecutor(1) as pool:
         assert pool.submit(contextvars.copy_context().run, work).result() == 6
@@ -156,7 +157,7 @@ def test_sync_to_async_threads_are_recorded() -> None:
         try:
             return Book.objects.count()
         finally:
-            connections.close_all()
+            closing.close_all()
 
     async def main() -> int:
         return await sync_to_async(work, thread_sensitive=False)()
@@ -189,5 +190,5 @@ def test_connect_statements_are_connection_setup_not_the_users(alias: str) -> No
             with copy.cursor() as cursor:
                 cursor.execute("SELECT 4")
     finally:
-        copy.close()
+        closing.close(copy)
     assert names(cap) == ["SELECT 4"]
