@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any
@@ -281,11 +282,12 @@ def test_repeated_failures_back_off_per_database(tmp_path: Any, caplog: pytest.L
     source = DBAPISource(
         lambda: sqlite3.connect(f"file:{tmp_path}/missing.db?mode=ro", uri=True), vendor="sqlite"
     )
-    for _ in range(5):
-        cap = queryguard.capture(slow_query_ms=0, action="none").start()
-        Recorder(conn, source).run("SELECT x FROM t WHERE x = ?", (1,))
-        cap.stop(background=True)
-        assert explain.wait(20.0)
+    with contextlib.closing(conn):
+        for _ in range(5):
+            cap = queryguard.capture(slow_query_ms=0, action="none").start()
+            Recorder(conn, source).run("SELECT x FROM t WHERE x = ?", (1,))
+            cap.stop(background=True)
+            assert explain.wait(20.0)
     counts = explain.stats()
     assert (counts["failures"], counts["skipped_backoff"]) == (3, 2)
     assert len([r for r in caplog.records if "EXPLAIN failed" in r.getMessage()]) == 1

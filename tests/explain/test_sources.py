@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import uuid
@@ -51,12 +52,12 @@ def test_sqlite_new_connections_are_read_only(sqlite_shop_db: Shop) -> None:
 
 def test_a_dbapi_wrapper_is_a_source_too(tmp_path: Path) -> None:
     """connection_source accepts a queryguard.dbapi.Connection and explains on the driver's connection."""
-    raw = sqlite_shop(str(tmp_path / "shop.db"))
-    app = dbapi.instrument(raw)
-    source = connection_source(app)
-    assert source.session_connection() is raw
-    with queryguard.capture(action="none", slow_query_ms=0) as cap:
-        Recorder(raw, source).run("SELECT id FROM book WHERE title = ?", ("title 3",))
+    with contextlib.closing(sqlite_shop(str(tmp_path / "shop.db"))) as raw:
+        app = dbapi.instrument(raw)
+        source = connection_source(app)
+        assert source.session_connection() is raw
+        with queryguard.capture(action="none", slow_query_ms=0) as cap:
+            Recorder(raw, source).run("SELECT id FROM book WHERE title = ?", ("title 3",))
     assert [f.kind for f in cap.findings] == ["slow_query", "full_scan"]
 
 

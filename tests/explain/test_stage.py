@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -86,15 +87,15 @@ def test_n_plus_one_child_statement_is_explained_only_when_asked(sqlite_shop_db:
 def test_explain_statements_are_never_captured(tmp_path: Any) -> None:
     """EXPLAIN and catalog statements run suppressed: an outer capture sees only the app's statements."""
     path = str(tmp_path / "t.db")
-    setup = sqlite3.connect(path)
-    setup.executescript("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
-    setup.commit()
+    with contextlib.closing(sqlite3.connect(path)) as setup:
+        setup.executescript("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+        setup.commit()
     raw = sqlite3.connect(path)
     app = dbapi.instrument(raw)  # a recording connection: what an EXPLAIN on it would be captured through
     source = DBAPISource(
         lambda: dbapi.instrument(sqlite3.connect(path)), vendor="sqlite", session=lambda: app
     )
-    with queryguard.capture(action="none", explain=False) as outer:
+    with contextlib.closing(raw), queryguard.capture(action="none", explain=False) as outer:
         with queryguard.capture(action="none", slow_query_ms=0) as inner:
             Recorder(raw, source).run("SELECT x FROM t WHERE x = ?", (1,))
         cap = queryguard.capture(action="none", slow_query_ms=0).start()
