@@ -139,7 +139,7 @@ def test_flask_raise_action(sqlite_engine: Engine) -> None:
 
 
 def test_flask_findings_arrive_without_reading_the_body(sqlite_engine: Engine) -> None:
-    """A test that checks only the status code still gets the unit's findings: a sized body ends it at once."""
+    """A test that checks only the status code still gets the findings: a sized body ends the unit at once."""
     instrument(sqlite_engine)
     units: list[queryguard.Capture] = []
     client = flask_app(sqlite_engine, action="none", callback=units.append).test_client()
