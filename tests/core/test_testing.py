@@ -275,3 +275,9 @@ def test_overflowed_statements_are_counted(conn: dbapi.Connection) -> None:
 def test_short_shape(sql: str, shape: str) -> None:
     """Shapes hide values; long select lists become ``...``, subqueries included, ``*`` stays."""
     assert testing.short_shape(sql) == shape
+
+
+@pytest.mark.parametrize("name", [*testing.__all__, "Assertion", "REPEATS", "STATEMENT_KINDS"])
+def test_public_name_is_reachable(name: str) -> None:
+    """Each public name of ``queryguard.testing`` (``__all__``, Assertion, the counted kinds) is on it."""
+    assert getattr(testing, name) is not None
