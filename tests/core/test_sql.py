@@ -255,12 +255,90 @@ def test_malformed_input_never_raises(sql: str | bytes) -> None:
 
 
 def test_huge_statements_are_analysed() -> None:
-    """A megabyte-sized bulk INSERT or IN list collapses and is counted exactly."""
+    """A megabyte-sized bulk INSERT or IN list collapses; its rows and items are counted in its first part."""
     rows = ", ".join(f"({i}, 'name {i}', {i}.5, NULL)" for i in range(20_000))
-    insert = analyze(f"INSERT INTO t (a, b, c, d) VALUES {rows}")
-    assert (insert.shape, insert.values_rows) == ("INSERT INTO t(a, b, c, d) VALUES (...)", 20_000)
-    in_list = analyze("SELECT a FROM t WHERE id IN (" + ", ".join(map(str, range(100_000))) + ")")
-    assert (in_list.shape, in_list.in_list_max) == ("SELECT a FROM t WHERE id IN (...)", 100_000)
+    sql = f"INSERT INTO t (a, b, c, d) VALUES {rows}"
+    insert = analyze(sql)
+    assert (insert.shape, insert.is_single_row_write) == ("INSERT INTO t(a, b, c, d) VALUES (...)", False)
+    assert insert.values_rows == sql[: _sql.MAX_CHARS].count("), (") + 1  # the rows begun before the limit
+    ids = "SELECT a FROM t WHERE id IN (" + ", ".join(map(str, range(100_000))) + ")"
+    in_list = analyze(ids)
+    assert (in_list.shape, in_list.in_list_max) == (
+        "SELECT a FROM t WHERE id IN (...)",
+        ids[: _sql.MAX_CHARS].count(","),
+    )
+
+
+def bulk_insert(rows: int) -> str:
+    """An INSERT of ``rows`` rows of literal values."""
+    return "INSERT INTO t (a, b) VALUES " + ", ".join(f"({i}, 'name {i}')" for i in range(rows))
+
+
+FIVE_MB = 5 * 2**20
+
+
+def test_a_long_statement_is_read_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5 MB statement is analysed by its first ``MAX_CHARS`` characters, however often it is asked for."""
+    read: list[int] = []
+    analyze_text = _statement.analyze_text
+
+    def counted(text: str, **kwargs: bool) -> Statement:
+        read.append(len(text))
+        return analyze_text(text, **kwargs)
+
+    monkeypatch.setattr(_statement, "analyze_text", counted)
+    _sql._cache_clear()
+    sql = bulk_insert(FIVE_MB // 16)
+    assert len(sql) > FIVE_MB
+    first = analyze(sql)
+    assert (first.kind, first.shape, _sql.rough_kind(sql)) == (
+        "insert",
+        "INSERT INTO t(a, b) VALUES (...)",
+        "insert",
+    )
+    assert _sql.literal_key(sql) == first.shape and analyze(sql) is first
+    assert read == [_sql.MAX_CHARS]
+
+
+def test_no_cache_keeps_a_long_statement() -> None:
+    """Rule 6: analysing a long statement, keying and classing it leave no reference to its text anywhere."""
+    _sql._cache_clear()
+    sql = bulk_insert(FIVE_MB // 16)
+    before = sys.getrefcount(sql)
+    for _ in range(2):
+        analyze(sql)
+        _sql.literal_key(sql)
+        _sql.rough_kind(sql)
+    assert sys.getrefcount(sql) == before
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        ", (1, 'a')" * 100_000,
+        ", ('" + "x" * FIVE_MB,
+        " /* " + "y" * FIVE_MB,
+        ") ON CONFLICT (a) DO UPDATE SET b = EXCLUDED.b",
+        "; DELETE FROM t",
+    ],
+    ids=["more rows", "open string", "open comment", "a clause", "a statement"],
+)
+def test_what_follows_the_limit_is_not_read(tail: str) -> None:
+    """Past ``MAX_CHARS`` nothing is read: whatever follows, the facts are those of the first part."""
+    first = bulk_insert(3_000)
+    assert len(first) > _sql.MAX_CHARS
+    assert analyze(first + tail) == analyze(first)
+
+
+def test_a_bulk_insert_has_one_shape_whatever_its_row_count() -> None:
+    """Cut in its first row or its thousandth, a long bulk INSERT has the shape of a short one."""
+    shapes = {analyze(bulk_insert(rows)).fingerprint for rows in (2, 10, 2_000, 3_001, 50_000, 123_457)}
+    assert shapes == {analyze(bulk_insert(2)).fingerprint}
+    one_huge_row = analyze("INSERT INTO t (a, b) VALUES (1, '" + "x" * FIVE_MB + "')")
+    assert (one_huge_row.shape, one_huge_row.is_single_row_write) == (
+        "INSERT INTO t(a, b) VALUES (...)",
+        True,
+    )
 
 
 def test_cache_is_bounded() -> None:

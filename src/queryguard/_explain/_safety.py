@@ -25,12 +25,11 @@ import dataclasses
 import itertools
 from typing import Any, Final
 
+from .._sql import MAX_CHARS
 from .._sql import analyze as analyze_sql
 from .._sql._lexer import Token
 from . import _allowed, _strict
 
-#: The longest statement queryguard reads for its safety check (a bulk INSERT is longer: not explained).
-MAX_CHARS: Final = 32_768
 EXPLAINABLE_KINDS: Final = frozenset(("select", "insert", "update", "delete"))
 _STATEMENT_START: Final = frozenset(("select", "insert", "update", "delete", "with", "values", "replace"))
 #: Words that are followed by "(" without calling a function.

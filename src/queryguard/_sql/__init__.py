@@ -5,7 +5,8 @@
 * :mod:`._tokens` and :mod:`._shape`: a statement's shape (literals and placeholders as ``?``, IN lists and
   VALUES rows collapsed) and its fingerprint;
 * :mod:`._facts`: what a shape says (kind, tables, select star, LIMIT, writes, locks, volatile calls);
-* :mod:`._statement`: :func:`analyze`, memoised, and the key of a statement past the memory cap;
+* :mod:`._statement`: :func:`analyze`, memoised, and the key of a statement past the memory cap; a text
+  longer than :data:`MAX_CHARS` is known by its first part;
 * :mod:`._params`: keys of parameter sets.
 
 All of it is linear in the length of the statement: no pattern offers two ways through the same text where
@@ -14,11 +15,10 @@ a later failure could make the engine try them all.
 
 from __future__ import annotations
 
-from ._facts import rough_kind
 from ._params import params_key, params_keys
-from ._statement import Statement, analyze, cache_clear, literal_key
+from ._statement import MAX_CHARS, Statement, analyze, cache_clear, literal_key, rough_kind
 
-__all__ = ["Statement", "analyze", "literal_key", "params_key", "params_keys", "rough_kind"]
+__all__ = ["MAX_CHARS", "Statement", "analyze", "literal_key", "params_key", "params_keys", "rough_kind"]
 
 #: Forget every cached analysis (benchmarks measure cache misses with it).
 _cache_clear = cache_clear

@@ -245,9 +245,9 @@ def known(shape: str) -> ShapeFacts:
     return _SHAPE_FACTS.get(shape) or facts_of(shape)
 
 
-def rough_kind(sql: object) -> str:
-    """The kind named by the first word, without analysis ("with" when a WITH clause hides it)."""
-    m = _FIRST_RE.match(sql.lstrip()) if isinstance(sql, str) else None
+def first_word_kind(sql: str) -> str:
+    """The kind named by the first word ("with" when a WITH clause hides it)."""
+    m = _FIRST_RE.match(sql.lstrip())
     word = m.group(1).upper() if m is not None else ""
     return "with" if word == "WITH" else _KIND_BY_WORD.get(word, "other")
 

@@ -23,17 +23,6 @@ import functools
 import re
 from typing import Final
 
-__all__ = [
-    "DIALECTS",
-    "Token",
-    "dialect_of",
-    "shape_pattern",
-    "spans",
-    "strict_pattern",
-    "token_value",
-    "tokens",
-]
-
 #: What a backslash in a quote means.
 LITERAL: Final = "literal"  # a character like any other
 ESCAPE: Final = "escape"  # it escapes the next character (PostgreSQL's E'...')
@@ -62,15 +51,16 @@ class Quote:
     def pattern(self, *, strict: bool) -> str:
         """The quote, closed (``strict``) or tolerantly read (an unclosed one runs to the end)."""
         close = re.escape(self.close)
-        refused = strict and self.backslash in (SETTING_ESCAPE, SETTING_LITERAL)
-        special_backslash = refused or (self.backslash != LITERAL and self.backslash != SETTING_LITERAL)
-        chars = self.chars or (f"[^{close}\\\\]" if special_backslash else f"[^{close}]")
+        backslash = self.backslash
+        if strict and backslash in (SETTING_ESCAPE, SETTING_LITERAL):
+            backslash = ""  # refused: the body holds no backslash at all
+        chars = self.chars or (
+            f"[^{close}]" if backslash in (LITERAL, SETTING_LITERAL) else f"[^{close}\\\\]"
+        )
         specials = []
-        if not refused and self.backslash in (ESCAPE, SETTING_ESCAPE):
+        if backslash in (ESCAPE, SETTING_ESCAPE):
             specials.append(r"\\[\s\S]")
-        elif (
-            self.backslash == GUESS
-        ):  # the quote after it ends the string when a blank, ),;, or the end follows
+        elif backslash == GUESS:  # a quote after it ends the string after all before a blank, ),; or the end
             specials.append(rf"\\(?:[^{close}]|{close}(?![\s),;]|\Z)|(?={close}|\Z))")
         if self.doubled:
             specials.append(close * 2)
@@ -110,9 +100,8 @@ _UNCLOSED_BLOCK_COMMENT: Final = r"/\*[\s\S]*?(?:\*/|\Z)"
 _NAME_CHARS: Final = "A-Za-z_\u0080-\U0010ffff"
 #: Placeholders of every DB-API style: %s, %(name)s, ?, ?1, $1, :name, :1.
 _PLACEHOLDER: Final = r"%\([A-Za-z_]\w{0,127}\)s|%s|\?\d*|\$\d+|(?<![:\w]):[A-Za-z_]\w*|(?<![:\w]):\d+"
-_WORD: Final = (
-    f"[{_NAME_CHARS}][0-9${_NAME_CHARS}]*"  # a "$" inside is PostgreSQL's; the strict reader refuses it
-)
+# A "$" inside a name is PostgreSQL's; the strict reader refuses it.
+_WORD: Final = f"[{_NAME_CHARS}][0-9${_NAME_CHARS}]*"
 _SQL_LINE_COMMENT: Final = r"--[^\n\r]*"
 
 

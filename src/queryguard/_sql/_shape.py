@@ -1,6 +1,8 @@
 """The shape of a statement: its tokens normalised and spaced, IN lists and VALUES rows collapsed.
 
-What comes before WHERE (the select list, FROM and the joins) is memoised whole.
+What comes before WHERE (the select list, FROM and the joins) is memoised whole. A text cut at the size
+limit (see :mod:`._statement`) ends at the last whole item of the list it was cut in, so that a long bulk
+INSERT has one shape whatever its row count.
 """
 
 from __future__ import annotations
@@ -74,9 +76,18 @@ def _head(head: str) -> tuple[str, int | None]:
     return known
 
 
-def shape(text: str) -> tuple[str, Lexed, int, int]:
-    """The normalised text, its pieces, the largest IN list and the first VALUES row count."""
-    shape, lexed = _joined(text)
+def shape(text: str, *, cut: bool = False) -> tuple[str, Lexed, int, int]:
+    """The normalised text, its pieces, the largest IN list and the first VALUES row count.
+
+    ``cut``: the text is the first part of a longer statement (see :func:`_end_at_an_item`).
+    """
+    if cut:
+        raw, out = _tokens.tokens(text)
+        _end_at_an_item(raw, out)
+        lexed: Lexed = (raw, out, None)
+        shape = respace(" ".join(out))
+    else:
+        shape, lexed = _joined(text)
     counts = [0, 0]  # the largest IN list, the rows of the first VALUES
     if "IN (" in shape:
         shape = _IN_RE.sub(functools.partial(_collapse_in, counts), shape)
@@ -87,6 +98,30 @@ def shape(text: str) -> tuple[str, Lexed, int, int]:
         if savepoint is not None:
             shape = savepoint.group(1) + " ?"
     return shape, lexed, counts[0], counts[1]
+
+
+def _end_at_an_item(raw: list[str], out: list[str]) -> None:
+    """Drop the token the cut went through and the unfinished item of the innermost open list, then
+    close the open lists: wherever the cut falls in a long list of rows or values, the text ends alike."""
+    del raw[-1:], out[-1:]
+    opened: list[int] = []  # where each open "(" is
+    commas = [-1]  # the last "," of each open list, and of the top level
+    for index, text in enumerate(out):
+        if text == "(":
+            opened.append(index)
+            commas.append(-1)
+        elif text == ")" and opened:
+            opened.pop()
+            commas.pop()
+        elif text == ",":
+            commas[-1] = index
+    if opened:
+        end = max(commas[-1], opened[-1] + 1)
+        del raw[end:], out[end:]
+        raw += [")"] * len(opened)
+        out += [")"] * len(opened)
+    while out and out[-1] == ",":
+        del raw[-1], out[-1]
 
 
 def may_offset(shape: str) -> bool:

@@ -1,5 +1,10 @@
-"""What queryguard knows about one SQL text (:class:`Statement`), memoised, and the key of a text past the
-memory cap."""
+"""What queryguard knows about one SQL text (:class:`Statement`), memoised, and the key and kind of a text
+past the memory cap.
+
+A text longer than :data:`MAX_CHARS` (a bulk INSERT of thousands of rows) is known by its first
+:data:`MAX_CHARS` characters: its analysis costs no more than theirs, its shape is the same whatever its
+row count, and no cache keeps the whole text (the long texts' own few slots are keyed by that first part).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,13 @@ from typing import Final
 from . import _facts, _lexer, _shape, _tokens
 from ._facts import ShapeFacts
 
-__all__ = ["Statement", "analyze", "literal_key"]
+__all__ = ["MAX_CHARS", "Statement", "analyze", "literal_key", "rough_kind"]
 
+#: The longest text that is read whole; the EXPLAIN stage reads no longer statement either.
+MAX_CHARS: Final = 32_768
 _CACHE_SIZE: Final = 4096
-# A huge statement (a bulk insert) would pin megabytes in the main cache: it gets a few slots of its own.
-_BIG_CHARS: Final = 65_536
-_BIG_CACHE_SIZE: Final = 4
+# The first parts of long statements would pin megabytes in the main cache: they get a few slots of their own.
+_LONG_CACHE_SIZE: Final = 4
 
 
 class Statement:
@@ -23,7 +29,9 @@ class Statement:
 
     The shape, fingerprint and kind are known at once; the other facts about the shape are worked out on
     first use and then shared by every statement of that shape: most statements are only grouped by
-    fingerprint, and a fresh shape's scan would otherwise double the cost of analysing it.
+    fingerprint, and a fresh shape's scan would otherwise double the cost of analysing it. Of a text longer
+    than :data:`MAX_CHARS`, every fact is that of its first part: ``values_rows`` and ``in_list_max`` count
+    the rows and items found there.
     """
 
     __slots__ = ("_facts", "_rows", "fingerprint", "in_list_max", "kind", "offset", "shape")
@@ -121,38 +129,52 @@ _FIELDS: Final = (
 )
 
 
-def analyze_text(text: str) -> Statement:
-    """The analysis of ``text`` (not memoised; may raise on a bug)."""
-    shape, lexed, in_max, rows = _shape.shape(text)
+def analyze_text(text: str, *, cut: bool = False) -> Statement:
+    """Analyse ``text`` (not memoised; may raise on a bug); ``cut``: it is the first part of a longer text."""
+    shape, lexed, in_max, rows = _shape.shape(text, cut=cut)
     facts = _facts.known(shape)
     offset = _shape.offset(text, shape, lexed) if _shape.may_offset(shape) else None
     return Statement(facts, rows, in_max, offset)
 
 
-def _analyze_safely(text: str) -> Statement:
+def _analyze_safely(text: str, cut: bool = False) -> Statement:
     try:
-        return analyze_text(text)
+        return analyze_text(text, cut=cut)
     except Exception:  # never let an odd statement break the host application
         return Statement(ShapeFacts(text, _facts.fingerprint(text), "other", _facts.NOTHING), 0, 0, None)
 
 
-_cached = functools.lru_cache(maxsize=_CACHE_SIZE - _BIG_CACHE_SIZE)(_analyze_safely)
-_cached_big = functools.lru_cache(maxsize=_BIG_CACHE_SIZE)(_analyze_safely)
+def _analyze_first_part(first: str) -> Statement:
+    return _analyze_safely(first, cut=True)
+
+
+_cached = functools.lru_cache(maxsize=_CACHE_SIZE - _LONG_CACHE_SIZE)(_analyze_safely)
+_cached_long = functools.lru_cache(maxsize=_LONG_CACHE_SIZE)(_analyze_first_part)
 
 
 def analyze(sql: str | bytes) -> Statement:
-    """Analyse one SQL text (memoised: a repeated text costs a dictionary lookup). Never raises."""
+    """Analyse one SQL text (memoised: a repeated text costs a dictionary lookup). Never raises.
+
+    A text longer than :data:`MAX_CHARS` is analysed by its first :data:`MAX_CHARS` characters.
+    """
     if not isinstance(sql, str):
-        sql = bytes(sql).decode("utf-8", "replace") if isinstance(sql, (bytes, bytearray)) else str(sql)
-    if len(sql) > _BIG_CHARS:
-        return _cached_big(sql)
+        sql = _decoded(sql)
+    if len(sql) > MAX_CHARS:
+        return _cached_long(sql[:MAX_CHARS])
     return _cached(sql)
+
+
+def _decoded(sql: object) -> str:
+    if isinstance(sql, (bytes, bytearray)):
+        # enough bytes for more than MAX_CHARS characters: the rest would not be read
+        return bytes(sql[: 4 * MAX_CHARS + 4]).decode("utf-8", "replace")
+    return str(sql)
 
 
 def cache_clear(*, memos: bool = True) -> None:
     """Forget every cached analysis (benchmarks measure cache misses with it)."""
     _cached.cache_clear()
-    _cached_big.cache_clear()
+    _cached_long.cache_clear()
     if memos:
         _tokens.clear_memos()
         _shape.clear_memos()
@@ -174,10 +196,13 @@ def literal_key(sql: object) -> str:
     literal values, and a few times cheaper than a shape (the key past ``max_events``). Never raises.
 
     Statements of one shape may get different keys (an IN list of another length, other blanks); two
-    shapes share a key only where a name is quoted like a literal.
+    shapes share a key only where a name is quoted like a literal. A text longer than :data:`MAX_CHARS` is
+    keyed by its shape, which is read from its first part only.
     """
     if type(sql) is not str:
         return repr(sql)
+    if len(sql) > MAX_CHARS:
+        return analyze(sql).shape
     key = _LITERAL_KEYS.get(sql)
     if key is None:
         key = _LITERAL_RE.sub("?", sql)
@@ -188,6 +213,11 @@ def literal_key(sql: object) -> str:
     return key
 
 
+def rough_kind(sql: object) -> str:
+    """The kind named by the first word, without analysis ("with" when a WITH clause hides it)."""
+    return _facts.first_word_kind(sql[:MAX_CHARS]) if isinstance(sql, str) else "other"
+
+
 def cache_size() -> int:
     """How many statements are memoised (at most 4096)."""
-    return _cached.cache_info().currsize + _cached_big.cache_info().currsize
+    return _cached.cache_info().currsize + _cached_long.cache_info().currsize

@@ -124,7 +124,9 @@ def _normal_chunk(chunk: str) -> str:
 
 def tokens(text: str) -> tuple[list[str], list[str]]:
     """The raw tokens of the text and their shape texts, comments left out."""
-    tokens: list[str] = TOKEN_RE.findall(text)
+    # Up to the last non-blank only: past it, each position would try every token in vain over the blanks
+    # (a quadratic cost). An open quote then runs to that last non-blank.
+    tokens: list[str] = TOKEN_RE.findall(text, 0, len(text.rstrip()))
     get = _TOKENS.get
     out = [get(t) or ("?" if t[0] in _LITERAL_START else _normal_token(t)) for t in tokens]
     if _DROP in out:
