@@ -12,8 +12,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
-NAME = "queryguard_accuracy"
-OTHER = "queryguard_accuracy_other"
+# Two runs at once on one machine each set their own suffix.
+_SUFFIX = os.environ.get("QUERYGUARD_TEST_DB_SUFFIX", "")
+NAME = "queryguard_accuracy" + _SUFFIX
+OTHER = "queryguard_accuracy_other" + _SUFFIX
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 SERVERS = {"postgresql": POSTGRES, "mysql": MYSQL}

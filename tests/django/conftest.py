@@ -7,6 +7,7 @@ its tests fail instead of skipping.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import django
@@ -17,7 +18,8 @@ from tests.conftest import MYSQL, POSTGRES, REQUIRED, _reachable
 
 from . import settings as test_settings
 
-TEST_DB = "test_queryguard_django"
+# Two runs at once on one machine (a developer and an editor's test run) each set their own suffix.
+TEST_DB = "test_queryguard_django" + os.environ.get("QUERYGUARD_TEST_DB_SUFFIX", "")
 
 
 def _databases() -> dict[str, Any]:
