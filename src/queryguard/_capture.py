@@ -21,11 +21,18 @@ from typing import Any
 from . import _callsite, _repeat
 from ._config import Config
 from ._events import QueryEvent
+from ._plural import plural
 
 _DURATION = operator.attrgetter("duration_ms")
 
 _active: contextvars.ContextVar[tuple[BaseCapture, ...]] = contextvars.ContextVar(
     "queryguard_active", default=()
+)
+# Captures entered again where they were active already (``with cap: with cap:``), innermost last: such an
+# entry nests and its exit is a no-op. Per context, so that a task re-entering a capture whose context it
+# copied cannot keep the outer block from ending it.
+_reentered: contextvars.ContextVar[tuple[BaseCapture, ...]] = contextvars.ContextVar(
+    "queryguard_reentered", default=()
 )
 
 
@@ -191,11 +198,27 @@ class BaseCapture:
 
     # -- scope ------------------------------------------------------------------------------------
     def start(self) -> BaseCapture:
-        """Make this capture receive statements in the current context."""
+        """Make this capture receive statements in the current context.
+
+        Started again where it is active already, it only nests: it still receives each statement once,
+        and the matching :meth:`leave_reentry` ends nothing.
+        """
+        if self.ended is None and self in _active.get():
+            _reentered.set((*_reentered.get(), self))
+            return self
         self.started = time.perf_counter()
         self.ended = None
         self._tokens.append(_active.set((*_active.get(), self)))
         return self
+
+    def leave_reentry(self) -> bool:
+        """True when this ends a nested start of an active capture (see :meth:`start`): nothing to stop."""
+        entered = _reentered.get()
+        if self not in entered:
+            return False
+        index = len(entered) - 1 - entered[::-1].index(self)
+        _reentered.set(entered[:index] + entered[index + 1 :])
+        return True
 
     def stop_recording(self) -> None:
         """Stop receiving statements, in whatever context it ends."""
@@ -209,4 +232,4 @@ class BaseCapture:
         _repeat.release_anchors()
 
     def __repr__(self) -> str:
-        return f"<Capture {self.name or 'unnamed'}: {self.query_count} queries>"
+        return f"<Capture {self.name or 'unnamed'}: {plural(self.query_count, 'query', 'queries')}>"

@@ -10,7 +10,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _pipeline
 from ._capture import BaseCapture, _active
@@ -70,7 +70,10 @@ class Capture(BaseCapture):
         Middleware passes ``background=True``: EXPLAIN then runs after the response, off the request path.
         ``failed=True`` says the unit is ending with an exception of its own, which wins over the action:
         nothing the action does (a violation, a warning turned into an error) is raised then.
+        The stop that matches a nested start (``with cap: with cap:``) ends nothing: the outermost one does.
         """
+        if self.leave_reentry():
+            return
         self.stop_recording()
         if act:
             _pipeline.finish(self, background=background, failed=failed)
@@ -112,11 +115,22 @@ class Capture(BaseCapture):
         return run  # type: ignore[return-value]
 
 
-def capture(config: Config | None = None, *, name: str = "", **settings: Any) -> Capture:
+@overload
+def capture(config: F, /) -> F: ...
+
+
+@overload
+def capture(config: Config | None = None, *, name: str = "", **settings: Any) -> Capture: ...
+
+
+def capture(config: Config | F | None = None, *, name: str = "", **settings: Any) -> Capture | F:
     """Capture the statements of a block: ``with queryguard.capture(n_plus_one_threshold=3) as cap:``.
 
-    Every :class:`Config` field is accepted as a keyword.
+    Every :class:`Config` field is accepted as a keyword. As a decorator it takes parentheses or not:
+    ``@queryguard.capture`` is ``@queryguard.capture()``.
     """
+    if callable(config) and not isinstance(config, Config):
+        return Capture(Config(), name=name)(config)
     base = config or Config()
     return Capture(base.replace(**settings) if settings else base, name=name)
 
