@@ -14,18 +14,18 @@ the statements of a loop do not call the queryset hooks under it (``shadows``, s
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
 from queryguard._callsite import register_frame_hook
 
 from . import _sites, _state
-from ._introspect import Link, filter_relation, find_link, manager_relation
+from ._introspect import Link, filter_relation, manager_relation
 
 Hook = Callable[[FrameType, Any], "str | None"]
 FILTER, QUERYSET, DESCRIPTOR, DEFERRED = 1, 2, 3, 4  # how much a hook knows, weakest first
-_NOT_NESTED = frozenset({"count", "exists", "deferred", "get"})
+_NOT_NESTED = frozenset({"count", "exists", "deferred", "get", "add", "remove"})
 _Event = _state.Event
 _current = _state.current
 _prefetch_callers: set[CodeType] = set()
@@ -151,20 +151,6 @@ def _aggregate(frame: FrameType, event: Any) -> None:
     return None
 
 
-def _m2m_manager(frame: FrameType, event: Any) -> None:
-    # ManyRelatedManager.count()/exists() query the join table: only the manager knows the relation.
-    walk = _current(event)
-    if walk is None:
-        return None
-    manager = frame.f_locals["self"]
-    parent = manager.instance
-    link = find_link(type(parent), manager.model, tables=frozenset({manager.through._meta.db_table}))
-    if link is not None:
-        kind = frame.f_code.co_name
-        attribute(walk, event, DESCRIPTOR, type(parent).__name__, link, parent=parent, kind=kind)
-    return None
-
-
 # -- descriptors ---------------------------------------------------------------------------------------
 
 
@@ -265,14 +251,6 @@ def _prefetch(frame: FrameType, event: Any) -> None:
 # -- installation ----------------------------------------------------------------------------------------
 
 
-def _nested_codes(code: CodeType, names: frozenset[str], parent: str) -> Iterator[CodeType]:
-    for const in code.co_consts:
-        if isinstance(const, CodeType):
-            if const.co_name in names and code.co_name == parent:
-                yield const
-            yield from _nested_codes(const, names, parent)
-
-
 def install() -> None:
     """Register the hooks on Django's functions (once, from ``AppConfig.ready``)."""
     global _to_one_prefetchers, _MAX_GET_RESULTS
@@ -280,6 +258,8 @@ def install() -> None:
     from django.db.models import Model, query
     from django.db.models.fields import related_descriptors as rd
     from django.db.models.query_utils import DeferredAttribute
+
+    from . import _managers  # it hooks through this module's levels and facts
 
     hooks: dict[Any, Hook] = {
         query.QuerySet._fetch_all: _evaluation,
@@ -306,9 +286,8 @@ def install() -> None:
     for function, hook in hooks.items():
         to_one_load = hook in (_forward, _reverse_one)
         register_frame_hook(function.__code__, hook, shadows=evaluation if to_one_load else ())
-    factory = rd.create_forward_many_to_many_manager.__code__
-    for code in _nested_codes(factory, frozenset({"count", "exists"}), "ManyRelatedManager"):
-        register_frame_hook(code, _m2m_manager)
+    for code, manager_hook in _managers.hooks():
+        register_frame_hook(code, manager_hook)
     callers: list[Any] = [query.QuerySet, query.RawQuerySet]
     _prefetch_callers.update(queryset_class._prefetch_related_objects.__code__ for queryset_class in callers)
     _to_one_prefetchers = tuple(to_one)

@@ -122,6 +122,7 @@ def _record(
             relation=None if found.relation == _EAGER else found.relation,
             relation_kind=found.relation_kind,
             relation_path=found.relation_path,
+            relation_root=found.relation_root,
             error=None if error is None else type(error).__name__,
             started=started,
             callsite=found.site,

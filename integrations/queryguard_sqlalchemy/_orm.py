@@ -10,7 +10,10 @@ recorded into an active capture, hands the frames of a few SQLAlchemy functions 
 * ``PostLoad.invoke`` runs eager loaders (``selectinload``, ``subqueryload``, ``immediateload``) while an
   outer statement's rows load: their statements are never attributed to the attribute access that started
   the outer one, so an eager load is never reported as the N+1 it prevents.
-* ``Session._execute_internal`` and ``Session._flush`` mark a statement as run by the ORM.
+* ``Session._execute_internal`` and ``Session._flush`` mark a statement as run by the ORM; a statement that
+  filters on a relationship's lazy clause (``with_parent()``, a write-only collection's ``select()``, and the
+  counts of either) is a load of that relationship (see ``_criteria``).
+* A dynamic relationship's query (``_AppenderMixin._iter``, ``__getitem__``, ``count``) loads or counts it.
 
 A hooked function missing from the installed SQLAlchemy is skipped: statements are still recorded, only
 unnamed. Rows: the driver does not know how many rows a SELECT returns on SQLite; the instance ``load`` and
@@ -25,11 +28,21 @@ from types import CodeType, FrameType
 from typing import Any, Protocol
 
 from sqlalchemy import event
-from sqlalchemy.orm import Mapper, RelationshipDirection, RelationshipProperty, Session, attributes, loading
+from sqlalchemy.orm import (
+    Mapper,
+    RelationshipDirection,
+    RelationshipProperty,
+    Session,
+    attributes,
+    dynamic,
+    loading,
+)
 
 from queryguard import QueryEvent
 from queryguard._callsite import register_frame_hook
 from queryguard._capture import _active
+
+from ._criteria import relation_of
 
 
 class Statement(Protocol):
@@ -40,6 +53,7 @@ class Statement(Protocol):
     relation: str | None
     relation_kind: str | None
     relation_path: str | None
+    relation_root: str | None
 
 
 _KINDS = {
@@ -51,7 +65,7 @@ _KINDS = {
 counting: contextvars.ContextVar[QueryEvent | None] = contextvars.ContextVar(
     "queryguard_counting", default=None
 )
-_relations: dict[int, tuple[Any, str, str | None, str]] = {}
+_relations: dict[int, tuple[Any, str, str | None, str, str | None]] = {}
 _EAGER = ""  # marks, during the walk, a statement of an eager loader
 
 
@@ -62,6 +76,30 @@ def _is_write(query: Statement) -> bool:
 
 def _orm_hook(frame: FrameType, query: Statement) -> None:
     query.orm = "sqlalchemy"
+
+
+def _statement_hook(frame: FrameType, query: Statement) -> None:
+    """``Session._execute_internal(self, statement, ...)``: an ORM statement, maybe a relationship's load."""
+    query.orm = "sqlalchemy"
+    if query.relation is None and not _is_write(query):
+        named = relation_of(frame.f_locals.get("statement"), _KINDS)
+        if named is not None:
+            query.relation, query.relation_kind, query.relation_path, query.relation_root = named
+
+
+def _dynamic_hook(frame: FrameType, query: Statement) -> None:
+    """``_AppenderMixin._iter``/``__getitem__``/``count``: a dynamic relationship queried for one parent."""
+    if _is_write(query):
+        return  # its autoflush
+    known = _known(frame.f_locals.get("self").attr)  # type: ignore[union-attr]
+    if known is not None:
+        kind = "count" if frame.f_code.co_name == "count" else "dynamic"
+        query.relation, query.relation_kind, query.relation_path, query.relation_root = (
+            known[1],
+            kind,
+            known[3],
+            known[4],
+        )
 
 
 def _post_load_hook(frame: FrameType, query: Statement) -> None:
@@ -76,26 +114,33 @@ def _attribute_load_hook(frame: FrameType, query: Statement) -> None:
     if query.relation is not None or _is_write(query):
         return  # an autoflush INSERT run on the way to the load is not the load
     local = frame.f_locals
-    impl = local.get("self")
-    known = _relations.get(id(impl))
-    if known is None or known[0] is not impl:
-        prop = getattr(impl, "parent_token", None)
-        if prop is None:
-            return
-        known = _relations[id(impl)] = (impl, *_describe(prop))
-    query.relation, query.relation_kind, query.relation_path = known[1], known[2], known[3]
+    known = _known(local.get("self"))
+    if known is None:
+        return
+    query.relation, query.relation_kind, query.relation_path, query.relation_root = known[1:]
     if known[2] == "deferred" and local.get("key") in getattr(local.get("state"), "expired_attributes", ()):
         query.relation_kind = "expired"
 
 
-def _describe(prop: Any) -> tuple[str, str | None, str]:
+def _known(impl: Any) -> tuple[Any, str, str | None, str, str | None] | None:
+    """The cached facts of an attribute implementation: (impl, relation, kind, key, related class)."""
+    known = _relations.get(id(impl))
+    if known is None or known[0] is not impl:
+        prop = getattr(impl, "parent_token", None)
+        if prop is None:
+            return None
+        known = _relations[id(impl)] = (impl, *_describe(prop))
+    return known
+
+
+def _describe(prop: Any) -> tuple[str, str | None, str, str | None]:
     relation = f"{prop.parent.class_.__name__}.{prop.key}"
     if not isinstance(prop, RelationshipProperty):
-        return relation, "deferred", prop.key
+        return relation, "deferred", prop.key, None
     kind = _KINDS.get(prop.direction)
     if kind == "one_to_many" and not prop.uselist:
         kind = "one_to_one_reverse"
-    return relation, kind, prop.key
+    return relation, kind, prop.key, prop.mapper.class_.__name__
 
 
 def _code(owner: Any, *names: str) -> CodeType | None:
@@ -109,11 +154,13 @@ def _code(owner: Any, *names: str) -> CodeType | None:
 def _hooks() -> list[tuple[CodeType, Callable[[FrameType, Any], None]]]:
     impl = getattr(attributes, "_AttributeImpl", None) or getattr(attributes, "AttributeImpl", None)
     post_load = getattr(loading, "_PostLoad", None) or getattr(loading, "PostLoad", None)
+    appender = getattr(dynamic, "_AppenderMixin", None) or getattr(dynamic, "AppenderMixin", None)
     found = [
-        (_code(Session, "_execute_internal", "execute"), _orm_hook),
+        (_code(Session, "_execute_internal", "execute"), _statement_hook),
         (_code(Session, "_flush"), _orm_hook),
         (_code(impl, "_fire_loader_callables"), _attribute_load_hook),
         (_code(post_load, "invoke"), _post_load_hook),
+        *((_code(appender, name), _dynamic_hook) for name in ("_iter", "__getitem__", "count")),
     ]
     return [(code, hook) for code, hook in found if code is not None]
 

@@ -26,7 +26,16 @@ _PER_STATEMENT = 4
 class Facts:
     """What the call-site walk learnt about one statement: its site and what the frame hooks said."""
 
-    __slots__ = ("checks", "orm", "relation", "relation_kind", "relation_path", "site", "sql")
+    __slots__ = (
+        "checks",
+        "orm",
+        "relation",
+        "relation_kind",
+        "relation_path",
+        "relation_root",
+        "site",
+        "sql",
+    )
 
     def __init__(self, sql: str) -> None:
         self.sql = sql  # frame hooks read it
@@ -35,6 +44,7 @@ class Facts:
         self.relation: str | None = None
         self.relation_kind: str | None = None
         self.relation_path: str | None = None
+        self.relation_root: str | None = None
         self.checks: tuple[tuple[int, CodeType, int], ...] = ()
 
 

@@ -23,13 +23,13 @@ def n_plus_one(facts: GroupFacts) -> str:
     kind, path = facts.relation_kind, facts.relation_path
     model, attr = _model_and_attr(facts.relation)
     if facts.orm == "django":
-        return _django_n_plus_one(kind, path or attr, facts.relation_root or model)
+        return _django_n_plus_one(kind, path or attr, facts.relation_root or model, attr)
     if facts.orm == "sqlalchemy":
-        return _sqlalchemy_n_plus_one(kind, facts.relation or f"{model}.{attr}", attr)
+        return _sqlalchemy_n_plus_one(kind, facts.relation or f"{model}.{attr}", facts.relation_root)
     return "load the rows in one query (a JOIN, or WHERE id IN (...) with every id) instead of one per row"
 
 
-def _django_n_plus_one(kind: str | None, path: str, model: str) -> str:
+def _django_n_plus_one(kind: str | None, path: str, model: str, attr: str) -> str:
     if kind == "many_to_one":
         return f'add .select_related("{path}") to the queryset that loads {model}'
     if kind in ("one_to_many", "many_to_many", "one_to_one_reverse", "generic"):
@@ -38,20 +38,35 @@ def _django_n_plus_one(kind: str | None, path: str, model: str) -> str:
         return f'"{path}" was deferred by .only()/.defer(): add it to .only() (or drop it from .defer())'
     if kind == "get":
         return f"fetch them in one query: {model}.objects.in_bulk(ids) or .filter(pk__in=ids)"
-    if kind in ("count", "exists"):
-        return f'annotate the parent queryset instead: .annotate(n=Count("{path}")) and read obj.n'
+    if kind == "count":
+        return (
+            f'annotate the parent queryset instead: .annotate(n=Count("{path}")) and read obj.n '
+            f'(or .prefetch_related("{attr}") and len(obj.{attr}.all()))'
+        )
+    if kind == "exists":
+        return (
+            f'annotate the parent queryset instead: .annotate(n=Count("{path}")) and test obj.n '
+            f'(or .prefetch_related("{attr}") and test bool(obj.{attr}.all()))'
+        )
+    if kind in ("add", "remove"):
+        return f"call .{kind}(*objs) once with every object instead of once per object"
     if kind == "prefetch_objects":
         return "call prefetch_related_objects() once with the whole list, not once per object"
     return "load the rows with the parent queryset (select_related / prefetch_related) instead of one per row"
 
 
-def _sqlalchemy_n_plus_one(kind: str | None, relation: str, attr: str) -> str:
+def _sqlalchemy_n_plus_one(kind: str | None, relation: str, target: str | None) -> str:
     if kind == "many_to_one":
         return f"add .options(joinedload({relation})) (or selectinload) to the query that loads the parents"
     if kind in ("one_to_many", "many_to_many", "one_to_one_reverse"):
         return f"add .options(selectinload({relation})) to the query that loads the parents"
+    if kind in ("dynamic", "write_only", "count"):
+        return _sqlalchemy_query_per_parent(kind, relation, target)
     if kind == "deferred":
-        return f"{relation} is deferred: add .options(undefer({relation})) to the query that loads the rows"
+        return (
+            f"{relation} is deferred: add .options(undefer({relation})) (or name it in load_only()) "
+            "to the query that loads the rows"
+        )
     if kind == "expired":
         return (
             f"{relation} was expired by a commit: use sessionmaker(expire_on_commit=False), "
@@ -65,6 +80,25 @@ def _sqlalchemy_n_plus_one(kind: str | None, relation: str, attr: str) -> str:
     )
 
 
+def _sqlalchemy_query_per_parent(kind: str, relation: str, target: str | None) -> str:
+    # A dynamic or write-only relationship cannot be eager-loaded: one query joins every parent to its rows.
+    parent = relation.rpartition(".")[0]
+    child, join, alias = target or "Child", relation, ""
+    if child == parent:  # self-referential: the rows joined are an alias of the same class
+        child, join, alias = "other", f"{relation}.of_type(other)", f" with other = aliased({parent})"
+    if kind == "count":
+        query = f"select({parent}, func.count()).join({join}).group_by({parent})"
+        fix = f"count the rows of every parent in one query: session.execute({query}){alias}"
+    else:
+        query = f"select({parent}, {child}).join({join})"
+        fix = f"load the rows of every parent in one query: session.execute({query}){alias}"
+    if kind == "dynamic":
+        fix += (
+            f'; or map it as a loaded collection (lazy="select") and add .options(selectinload({relation}))'
+        )
+    return fix
+
+
 def duplicate(orm: str | None) -> str:
     """The fix for the same statement with the same parameters run again."""
     if orm == "django":
@@ -74,8 +108,11 @@ def duplicate(orm: str | None) -> str:
     return "reuse the first result or cache it instead of running the statement again"
 
 
-def write_loop(orm: str | None, verb: str, table: str) -> str:
-    """The fix for single-row writes in a loop."""
+def write_loop(orm: str | None, verb: str, table: str, facts: GroupFacts | None = None) -> str:
+    """The fix for single-row writes in a loop (``facts``: the relation a related manager wrote, if any)."""
+    kind = facts.relation_kind if facts is not None else None
+    if orm == "django" and kind in ("add", "remove") and facts is not None and facts.relation:
+        return _django_m2m_writes(kind, facts.relation)
     if orm == "django":
         if verb == "insert":
             return "collect the objects and save them at once with Model.objects.bulk_create(objs)"
@@ -89,6 +126,20 @@ def write_loop(orm: str | None, verb: str, table: str) -> str:
             return f"update them at once: session.execute(update({table}), [dict(id=..., ...), ...])"
         return f"delete them at once: session.execute(delete({table}).where({table}.c.id.in_(ids)))"
     return f"send one multi-row {verb.upper()} (executemany or a single statement) instead of one per row"
+
+
+def _django_m2m_writes(kind: str, relation: str) -> str:
+    attr = relation.rpartition(".")[2]
+    through = f"{relation}.through"
+    if kind == "add":
+        return (
+            f"add them at once: obj.{attr}.add(*objs) with every object, or "
+            f"{through}.objects.bulk_create([{through}(...), ...])"
+        )
+    return (
+        f"remove them at once: obj.{attr}.remove(*objs) with every object, or "
+        f"{through}.objects.filter(...).delete()"
+    )
 
 
 def select_star(orm: str | None) -> str:
