@@ -37,7 +37,8 @@ def test_json_schema_keys() -> None:
         "relation", "suggestion", "plan", "vendor", "alias", "parent_callsite", "table", "columns", "details",
     }  # fmt: skip
     assert set(unit["statements"][0]) == {
-        "sql", "duration_ms", "vendor", "alias", "callsite", "rowcount", "executemany", "error",
+        "sql", "fingerprint", "start_ms", "duration_ms", "vendor", "alias", "callsite", "rowcount",
+        "executemany", "error",
     }  # fmt: skip
     assert data["summary"] == {
         "units": 1,

@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .._config import KINDS
+from .._sql import analyze
 from ._redact import error_text, plain, statement_text
 
 if TYPE_CHECKING:
@@ -116,10 +117,16 @@ def finding_dict(finding: Finding, *, show_params: bool = False) -> dict[str, An
     return data
 
 
-def statement_dict(event: QueryEvent, *, show_params: bool = False) -> dict[str, Any]:
-    """One captured statement as JSON-ready data, redacted unless ``show_params``."""
+def statement_dict(
+    event: QueryEvent, *, show_params: bool = False, origin: float | None = None
+) -> dict[str, Any]:
+    """One captured statement as JSON-ready data, redacted unless ``show_params``; its start is given in ms
+    after ``origin`` (a ``started`` clock reading of its unit), or as None without one."""
+    started = _number(event.started)
     data: dict[str, Any] = {
         "sql": statement_text(event.sql, not show_params, event.vendor),
+        "fingerprint": analyze(event.sql).fingerprint if isinstance(event.sql, (str, bytes)) else "",
+        "start_ms": None if started is None or origin is None else _number((event.started - origin) * 1000),
         "duration_ms": _number(event.duration_ms),
         "vendor": plain(event.vendor),
         "alias": plain(event.alias),
@@ -135,13 +142,14 @@ def statement_dict(event: QueryEvent, *, show_params: bool = False) -> dict[str,
 
 def _unit_dict(unit: UnitReport, show_params: bool, limit: int | None) -> dict[str, Any]:
     statements = unit.statements if limit is None else unit.statements[:limit]
+    origin = min((e.started for e in statements if _number(e.started) is not None), default=None)
     return {
         "unit": plain(unit.unit),
         "query_count": plain(unit.query_count),
         "db_time_ms": _number(unit.db_time_ms),
         "truncated": plain(unit.truncated),
         "findings": [finding_dict(f, show_params=show_params) for f in unit.findings],
-        "statements": [statement_dict(e, show_params=show_params) for e in statements],
+        "statements": [statement_dict(e, show_params=show_params, origin=origin) for e in statements],
     }
 
 
