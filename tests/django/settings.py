@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "queryguard_django",
     "tests.django.testapp",
+    "tests.django.kinds",
 ]
 if os.environ.get("QG_TEST_WITHOUT_APP"):  # the middleware alone, as a newcomer may first set it up
     INSTALLED_APPS.remove("queryguard_django")
