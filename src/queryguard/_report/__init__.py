@@ -84,7 +84,7 @@ class Report:
         return render_text(data, color=color, verbose=verbose)
 
     def to_html(self) -> str:
-        """One self-contained HTML page (no external assets, no script)."""
+        """One self-contained HTML page (no external assets; its one inline script only filters)."""
         return render_html(self.to_dict(), show_params=self.show_params)
 
     def to_sarif(self) -> str:
