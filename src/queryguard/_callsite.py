@@ -184,6 +184,15 @@ def describe(site: RawSite | str | None, ignore: Iterable[str] = ()) -> str:
     return first if isinstance(first, str) else _describe_frame(*first)
 
 
+def describe_stack(site: RawSite | str | None) -> tuple[str, ...]:
+    """Every entry of ``site`` described, innermost first: the user-code stack that ran a statement."""
+    if not site:
+        return ()
+    if isinstance(site, str):
+        return (site,)
+    return tuple(entry if isinstance(entry, str) else _describe_frame(*entry) for entry in site)
+
+
 def line_of(code: CodeType, lasti: int) -> int:
     """The source line of the instruction at offset ``lasti`` of ``code``."""
     line = code.co_firstlineno

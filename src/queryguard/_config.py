@@ -38,7 +38,7 @@ class Config:
     callback: Callable[[Any], None] | None = None
     n_plus_one_threshold: int = 2
     duplicate_threshold: int = 2
-    write_loop_threshold: int = 3
+    write_loop_threshold: int = 2
     batch_rows: int = 100
     slow_query_ms: float = 100.0
     max_queries: int | None = None

@@ -1,4 +1,8 @@
-"""The index of a unit that every detector reads: its statements grouped once per shape and call site.
+"""The index of a unit that every detector reads: its statements grouped once per shape, database and stack.
+
+A group is one place in the program: the statements of one shape, sent to one database, by one user-code
+stack (each user frame's file and line, innermost first, up to the unit's entry or three frames). The same
+line inside a loop is one group; a helper called from two callers, or from two lines, is two.
 
 Built once per unit (:func:`build`): the stored statements are gathered per SQL text and raw call site, so
 a shape is analysed and a call site described once per run of a loop, and a run's totals are summed in C.
@@ -31,12 +35,17 @@ _PARENT_WINDOW = 200
 
 @dataclasses.dataclass
 class Group:
-    """Every statement of one shape from one call site."""
+    """Every statement of one shape, on one database, from one user-code stack."""
 
     stmt: Statement
+    #: the innermost call site outside ``callsite_ignore``: where a finding points
     site: str
     example: QueryEvent
     first_index: int | None
+    #: the user-code stack, innermost first (``site`` is one of its entries)
+    stack: tuple[str, ...] = ()
+    #: the last statement of the group (with ``example``, what a page loop changes from call to call)
+    last: QueryEvent | None = None
     count: int = 0
     total_ms: float = 0.0
     rows: int = 0
@@ -56,6 +65,14 @@ class Group:
         """(fingerprint, call site): the statement a finding is about."""
         return (self.stmt.fingerprint, self.site)
 
+    @property
+    def caller(self) -> str | None:
+        """The first entry of the stack after ``site``: who called the code that ran the statement."""
+        try:
+            return self.stack[self.stack.index(self.site) + 1]
+        except (ValueError, IndexError):
+            return None
+
     def add_overflow(self, entry: Overflow) -> None:
         """Add the statements aggregated in ``entry`` past ``max_events``."""
         self.count += entry.count
@@ -66,6 +83,8 @@ class Group:
         for (text, params), n in entry.keys.items():
             self.params[params] += n
             self.texts.add(text)
+        if self.last is None:
+            self.last = entry.example
         self.add_facts(entry.example)
 
     def add_facts(self, event: QueryEvent) -> None:
@@ -85,6 +104,7 @@ class Group:
         self.rows += sum(known)
         self.rows_known += len(known)
         self.params.update(keys)
+        self.last = events[-1]
         if self.relation is None or self.orm is None:
             for event in events:
                 self.add_facts(event)
@@ -103,6 +123,8 @@ class Group:
 
 #: The stored statements of one SQL text from one raw call site, in order: their group and parameter keys.
 Run = tuple[Group, list[QueryEvent], list[Any]]
+#: What tells groups apart: (fingerprint, database alias, user-code stack).
+GroupKey = tuple[str, str, tuple[str, ...]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,8 +133,8 @@ class Index:
 
     #: the stored statements, in the order they ran
     events: list[QueryEvent]
-    #: (fingerprint, call site) -> its group; transaction control is left out
-    groups: dict[tuple[str, str], Group]
+    #: (fingerprint, alias, stack) -> its group; transaction control is left out
+    groups: dict[GroupKey, Group]
     #: the stored statements per SQL text and raw call site, in the order of their first statements
     runs: list[Run]
     #: statements aggregated past ``max_events``, one entry per (literal-free text, raw call site)
@@ -148,8 +170,8 @@ def build(events: list[QueryEvent], overflow: Iterable[Overflow], config: Config
     entries = list(overflow)
     shaped = [entry for entry in entries if not entry.other]
     others = [entry for entry in entries if entry.other]
-    groups: dict[tuple[str, str], Group] = {}
-    sites: dict[int, str] = {}
+    groups: dict[GroupKey, Group] = {}
+    sites: dict[int, tuple[str, tuple[str, ...]]] = {}
     ignore = config.callsite_ignore
 
     def group_of(event: QueryEvent, index: int | None) -> Group | None:
@@ -157,13 +179,14 @@ def build(events: list[QueryEvent], overflow: Iterable[Overflow], config: Config
         if stmt.kind == "transaction":
             return None
         raw = event._site
-        site = sites.get(id(raw))  # by id: the events keep every raw site alive while this runs
-        if site is None:
-            site = sites[id(raw)] = _callsite.describe(raw, ignore)
-        key = (stmt.fingerprint, site)
+        described = sites.get(id(raw))  # by id: the events keep every raw site alive while this runs
+        if described is None:
+            described = sites[id(raw)] = (_callsite.describe(raw, ignore), _callsite.describe_stack(raw))
+        site, stack = described
+        key = (stmt.fingerprint, event.alias, stack)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = Group(stmt, site, event, index)
+            group = groups[key] = Group(stmt, site, event, index, stack)
         return group
 
     runs: list[Run] = []

@@ -21,9 +21,20 @@ class _Tagged:
     value: Hashable
 
 
+_NONE: tuple[()] = ()
+
+
 def params_key(params: object) -> Hashable:
-    """A hashable key equal for equal parameter sets, whatever their container types. Never raises."""
+    """A hashable key equal for equal parameter sets, whatever their container types. Never raises.
+
+    No parameters are no parameters however a driver was given them: None, ``()``, ``[]`` and ``{}`` have
+    one key.
+    """
+    if params is None:
+        return _NONE
     try:
+        if type(params) is dict and not params:
+            return _NONE
         return _freeze(params)
     except Exception:  # a recursive structure, a __repr__ that raises, ...
         try:
