@@ -64,8 +64,8 @@ def _sqlalchemy_n_plus_one(kind: str | None, relation: str, target: str | None) 
         return _sqlalchemy_query_per_parent(kind, relation, target)
     if kind == "deferred":
         return (
-            f"{relation} is deferred: add .options(undefer({relation})) (or name it in load_only()) "
-            "to the query that loads the rows"
+            f"{relation} is deferred: add .options(undefer({relation})) to the query that loads the rows "
+            "(if that query defers it itself, drop it from defer() or name it in load_only())"
         )
     if kind == "expired":
         return (
