@@ -154,6 +154,17 @@ def test_timeline_of_a_real_capture() -> None:
     assert "href='#u1-s1' title" in page  # the loop's parent query belongs to no finding
 
 
+def test_findings_about_the_same_bars_share_their_colour() -> None:
+    """A plan smell about the slow statement shows the colour of the slow statement's lane."""
+    slow = of(LIST_SQL, kind="slow_query", severity="warning", callsite="shop/views.py:42 in book_list")
+    scan = of(LIST_SQL, kind="full_scan", severity="warning", callsite="shop/views.py:42 in book_list")
+    report = timed_report()
+    report.units[0].findings[:0] = [slow, scan]
+    page = report.to_html()
+    assert page.count("<span class='swatch c0' title='its bars in the timeline'>") == 2
+    assert "class='bar c0' href='#u1-s1' data-f='f1 f2'" in page and "slow Book.author &times; 1" in page
+
+
 def test_timeline_caps_the_bars() -> None:
     """Past the cap the rest are left out and the page says so."""
     events = [make_event(started=1000 + n / 1000) for n in range(MAX_BARS + 5)]

@@ -14,7 +14,7 @@ from typing import Any
 from ._html_assets import CSS, POLICY, SCRIPT
 from ._html_markup import esc, noun_of, path_text, plural
 from ._html_plan import plan_html
-from ._html_timeline import colours, owners, timeline
+from ._html_timeline import colours, owners, swatches, timeline
 from ._model import headline, label
 from ._redact import shorten
 
@@ -101,6 +101,7 @@ def _unit(unit: dict[str, Any], index: int, numbering: _Numbering) -> str:
     prefix = f"u{index}"
     owned = owners(findings, unit["statements"])
     colour = colours(findings, owned)
+    swatch = swatches(colour, owned)
     meta = (
         f"{plural(unit['query_count'], 'query', 'queries')} &middot; "
         f"{unit['db_time_ms'] or 0:.1f} ms &middot; "
@@ -112,7 +113,7 @@ def _unit(unit: dict[str, Any], index: int, numbering: _Numbering) -> str:
         f"<section class='unit' id='{prefix}'>",
         f"<header><h2>{esc(unit['unit'] or '(unnamed unit)')}</h2><div class='muted'>{meta}</div></header>",
         timeline(unit, prefix, findings, owned),
-        *(_finding(ident, finding, colour.get(ident)) for ident, finding in findings),
+        *(_finding(ident, finding, swatch.get(ident)) for ident, finding in findings),
     ]
     if not findings:
         parts.append("<p class='empty muted'>No findings.</p>")

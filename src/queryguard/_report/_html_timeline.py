@@ -52,6 +52,16 @@ def colours(findings: Findings, owned: Sequence[tuple[str, ...]]) -> dict[str, s
     return {ident: f"c{index % PALETTE_SIZE}" for index, ident in enumerate(shown)}
 
 
+def swatches(colour: dict[str, str], owned: Sequence[tuple[str, ...]]) -> dict[str, str]:
+    """The colour of the bars each finding is about: its own lane's, or that of the finding whose lane they
+    are drawn in (a plan smell's bar is its slow statement's)."""
+    found: dict[str, str] = {}
+    for idents in owned:
+        for ident in idents:
+            found.setdefault(ident, colour[idents[0]])
+    return found
+
+
 def timeline(unit: dict[str, Any], prefix: str, findings: Findings, owned: Sequence[tuple[str, ...]]) -> str:
     """The timeline figure of ``unit`` (``""`` when no statement has a start); rows are ``{prefix}-s{n}``."""
     statements = unit["statements"]
