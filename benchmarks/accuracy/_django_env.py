@@ -123,6 +123,13 @@ def seed(alias: str) -> None:
     notes += [m.Note(content_type=post_type, object_id=p.id, text=f"more on {p.id}") for p in posts]
     notes += [m.Note(content_type=book_type, object_id=b, text=f"on book {b}") for b in range(1, 9)]
     m.Note.objects.using(alias).bulk_create(notes)
+    clubs = m.Club.objects.using(alias).bulk_create([m.Club(id=i, name=f"club {i}") for i in range(1, 5)])
+    m.Membership.objects.using(alias).bulk_create(
+        [m.Membership(member=member, club=clubs[(member.id + k) % 4]) for member in members for k in (0, 1)]
+    )
+    m.Reply.objects.using(alias).bulk_create([m.Reply(id=i, post_id=2 * (1 + i % 4)) for i in range(1, 9)])
+    for i in range(1, 7):
+        m.Restaurant.objects.using(alias).create(name=f"place {i}", serves_pizza=i % 2 == 0)
     m.Event.objects.using(alias).bulk_create(
         [m.Event(id=i, n=i, kind=("click", "view", "buy")[i % 3]) for i in range(1, EVENTS + 1)]
     )

@@ -1,6 +1,7 @@
 """Models with every relation kind Django has: forward and reverse foreign keys (named and default
 accessors), one-to-one both ways, many-to-many both ways, a self-referential many-to-many on one join
-table, a generic foreign key, a generic relation on a model with proxy subclasses."""
+table, a generic foreign key, a generic relation on a model with proxy subclasses, a many-to-many through a
+model, a foreign key to a proxy, multi-table inheritance."""
 
 from __future__ import annotations
 
@@ -80,6 +81,34 @@ class FeaturedPost(Post):
 class DraftPost(Post):
     class Meta:
         proxy = True
+
+
+class Club(models.Model):
+    """Members through an explicit ``through`` model."""
+
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(Member, through="Membership", related_name="clubs")
+
+
+class Membership(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE)
+    club = models.ForeignKey(Club, on_delete=models.CASCADE)
+
+
+class Reply(models.Model):
+    """A foreign key to a proxy model."""
+
+    post = models.ForeignKey(FeaturedPost, on_delete=models.CASCADE, related_name="replies")
+
+
+class Place(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Restaurant(Place):
+    """Multi-table inheritance: ``restaurant.place_ptr`` and ``place.restaurant``."""
+
+    serves_pizza = models.BooleanField(default=False)
 
 
 class Event(models.Model):
