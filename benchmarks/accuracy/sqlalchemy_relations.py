@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from _corpus import cases_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import (
     Session,
     defer,
@@ -13,6 +13,7 @@ from sqlalchemy.orm import (
     selectinload,
     subqueryload,
     undefer,
+    with_parent,
 )
 from sqlalchemy_models import Author, Book, Member, Profile, Tag
 
@@ -253,3 +254,49 @@ def session_get_same_object_twice(session: Session) -> str:
     first = session.get(Author, 2)
     again = session.get(Author, 2)
     return (first.name if first else "") + (again.name if again else "")
+
+
+@case()
+def write_only_count_in_loop(session: Session) -> list[int]:
+    """The rows of a WriteOnlyMapped collection counted for each author (item 8)."""
+    counts = []
+    for author in session.scalars(select(Author).order_by(Author.id)):
+        query = select(func.count()).select_from(author.wo_books.select().subquery())
+        counts.append(session.scalar(query) or 0)  # expect: n_plus_one Author.wo_books
+    return counts
+
+
+@case()
+def write_only_joined_once(session: Session) -> int:
+    """Every author's write-only rows in one joined query: no finding."""
+    return len(session.execute(select(Author, Book).join(Author.wo_books)).all())
+
+
+@case()
+def write_only_counted_once(session: Session) -> int:
+    """Every author's write-only rows counted in one grouped query: no finding."""
+    query = select(Author, func.count()).join(Author.wo_books).group_by(Author)
+    return len(session.execute(query).all())
+
+
+@case()
+def dynamic_joined_once(session: Session) -> int:
+    """Every author's dynamic rows in one joined query: no finding."""
+    return len(session.execute(select(Author, Book).join(Author.dyn_books)).all())
+
+
+@case()
+def with_parent_in_loop(session: Session) -> list[int]:
+    """select(Book).where(with_parent(author, Author.books)) per author: Author.books loaded per parent."""
+    sizes = []
+    for author in session.scalars(select(Author).order_by(Author.id)):
+        query = select(Book).where(with_parent(author, Author.books))
+        sizes.append(len(session.scalars(query).all()))  # expect: n_plus_one Author.books
+    return sizes
+
+
+@case()
+def self_referential_selectinload_followers(session: Session) -> list[int]:
+    """selectinload(Member.followers): the other side of the join table eager-loaded, no finding."""
+    query = select(Member).options(selectinload(Member.followers))
+    return [len(m.followers) for m in session.scalars(query)]
