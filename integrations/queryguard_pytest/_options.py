@@ -22,6 +22,7 @@ class Settings:
     report: Path | None = None
     baseline: Path | None = None
     update_baseline: bool = False
+    include_test_code: bool = False
     verbose: bool = False
     worker: bool = False
 
@@ -57,6 +58,13 @@ def add_options(parser: pytest.Parser) -> None:
         default=False,
         help="write the findings of the tests that ran to the baseline instead of failing on them",
     )
+    group.addoption(
+        "--queryguard-include-test-code",
+        action="store_true",
+        default=None,
+        help="count the findings whose call site is test code (setUp, fixtures, test modules, conftest.py) "
+        "like any other; by default they are listed but fail no test and enter no baseline",
+    )
     parser.addini(
         "queryguard", "analyse the statements of every test (like --queryguard)", type="bool", default=False
     )
@@ -65,6 +73,12 @@ def add_options(parser: pytest.Parser) -> None:
     )
     parser.addini("queryguard_report", "report file (like --queryguard-report)", default="")
     parser.addini("queryguard_baseline", "baseline file (like --queryguard-baseline)", default="")
+    parser.addini(
+        "queryguard_include_test_code",
+        "count findings in test code (like --queryguard-include-test-code)",
+        type="bool",
+        default=False,
+    )
 
 
 def _path(config: pytest.Config, option: str, ini: str) -> Path | None:
@@ -103,12 +117,16 @@ def read(config: pytest.Config) -> Settings:
         raise pytest.UsageError("--queryguard-update-baseline needs --queryguard-baseline=PATH")
     flag = config.getoption("queryguard")
     enabled = bool(config.getini("queryguard")) if flag is None else bool(flag)
+    test_code = config.getoption("queryguard_include_test_code")
+    if test_code is None:
+        test_code = config.getini("queryguard_include_test_code")
     return Settings(
         enabled=enabled or report is not None or baseline is not None,
         fail_on=_fail_on(config),
         report=report,
         baseline=baseline,
         update_baseline=update,
+        include_test_code=bool(test_code),
         verbose=int(config.getoption("verbose", 0)) > 0,
         worker=hasattr(config, "workerinput"),
     )

@@ -17,19 +17,20 @@ _SHOWN_TESTS = 5
 def _status(status: str, settings: Settings) -> str:
     if status == "forbidden" or (status == "new" and not settings.update_baseline):
         return "failing"
-    return status
+    return "in test code" if status == "test_code" else status
 
 
 def _groups(
     records: Mapping[str, Mapping[str, Any]], settings: Settings
-) -> dict[tuple[str, str], dict[str, Any]]:
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    # One group per statement: two INSERTs from one line (a row and its parent) are two groups.
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for nodeid, data in records.items():
         for finding in data["findings"]:
             if finding["status"] == "known":
                 continue
             group = groups.setdefault(
-                (finding["kind"], finding["callsite"] or ""),
+                (finding["kind"], finding["callsite"] or "", finding["fingerprint"] or ""),
                 {
                     "count": 0,
                     "sql": finding["sql"],
@@ -39,7 +40,9 @@ def _groups(
                 },
             )
             group["count"] += int(finding["count"] or 0)
-            group["tests"].setdefault(_status(finding["status"], settings), []).append(nodeid)
+            tests = group["tests"].setdefault(_status(finding["status"], settings), [])
+            if nodeid not in tests:
+                tests.append(nodeid)
     return groups
 
 
@@ -60,18 +63,30 @@ def summary_lines(records: Mapping[str, Mapping[str, Any]], settings: Settings) 
     groups = _groups(records, settings)
     order = {kind: index for index, kind in enumerate(KINDS)}
     lines: list[str] = []
-    for kind in sorted({kind for kind, _ in groups}, key=lambda k: (order.get(k, len(order)), k)):
+    for kind in sorted({kind for kind, _, _ in groups}, key=lambda k: (order.get(k, len(order)), k)):
         sites = sorted(
-            ((site, g) for (k, site), g in groups.items() if k == kind), key=lambda item: -item[1]["count"]
+            ((site, g) for (k, site, _), g in groups.items() if k == kind), key=lambda item: -item[1]["count"]
         )
         tests = {nodeid for _, group in sites for names in group["tests"].values() for nodeid in names}
         lines.append(f"{label(kind)} ({len(tests)} test{'s' if len(tests) != 1 else ''})")
         for site, group in sites:
             lines.extend(_group_lines(kind, site, group, settings))
     lines.append(_totals(records, settings))
+    in_test_code = sum(f["status"] == "test_code" for data in records.values() for f in data["findings"])
+    if in_test_code:
+        lines.append(_test_code_note(in_test_code))
     if records and not any(int(data["queries"]) for data in records.values()):
         lines.append(NOTHING_CAPTURED)
     return lines
+
+
+def _test_code_note(n: int) -> str:
+    these = "1 finding" if n == 1 else f"{n} findings"
+    fail, enter = ("fails", "enters") if n == 1 else ("fail", "enter")
+    return (
+        f"queryguard: {these} in test code (setUp, fixtures, test modules, conftest.py) {fail} no test and "
+        f"{enter} no baseline; --queryguard-include-test-code counts them"
+    )
 
 
 #: Shown when tests ran but no statement reached queryguard: it records only what an integration hands it.
@@ -87,12 +102,15 @@ def _totals(records: Mapping[str, Mapping[str, Any]], settings: Settings) -> str
     queries = sum(int(data["queries"]) for data in records.values())
     parts = [
         f"{statuses.count(name)} {name}"
-        for name in ("failing", "new", "reported", "known")
+        for name in ("failing", "new", "reported", "known", "in test code")
         if name in statuses
     ]
     detail = f" ({', '.join(parts)})" if parts else ""
     tests, findings = len(records), len(statuses)
+    # A test counts once however many findings failed it, as in pytest's own count of failed tests.
+    failed = sum(bool(data.get("failed")) for data in records.values())
+    by_us = f" ({failed} failed by queryguard)" if failed else ""
     return (
-        f"queryguard: {tests} test{'s' * (tests != 1)} analysed, "
+        f"queryguard: {tests} test{'s' * (tests != 1)} analysed{by_us}, "
         f"{queries} quer{'ies' if queries != 1 else 'y'}, {findings} finding{'s' * (findings != 1)}{detail}"
     )

@@ -14,12 +14,14 @@ from queryguard.testing import REPEATS, count_queries, failure_message, tally
 from . import _marker
 from ._baseline import Baseline, Key, finding_key
 from ._options import SETTINGS, Settings
+from ._scaffolding import SCAFFOLDING
 
 UNIT = pytest.StashKey["Unit"]()
 SPEC = pytest.StashKey["_marker.Spec | None"]()
 IN_CALL = pytest.StashKey[bool]()
 BASELINE = pytest.StashKey[Baseline]()
-#: Statuses of a finding: it fails the test whatever the baseline says, it is new, known, or only reported.
+#: Statuses of a finding: it fails the test whatever the baseline says, it is new, known, or only reported;
+#: ``test_code``: its call site is test scaffolding (see ``_scaffolding``), listed but counted for nothing.
 FAILING = ("forbidden", "new")
 
 
@@ -78,9 +80,12 @@ class Unit:
         rootdir = self.item.config.rootpath
         self.findings = list(self.capture.findings)
         self.keys = [finding_key(f.kind, f.callsite, f.fingerprint, rootdir) for f in self.findings]
+        scaffolding = self.item.config.stash.get(SCAFFOLDING, None) if settings.enabled else None
         self.statuses = [
             "forbidden"
             if f.kind in forbid or f.kind == "query_budget"
+            else "test_code"
+            if scaffolding is not None and f.callsite in scaffolding
             else "new"
             if f.kind in fail_on
             else "reported"
@@ -109,7 +114,11 @@ class Unit:
             total = count_queries(self.capture)["total"]
             lead = "and" if parts else f"ran {total} {'query' if total == 1 else 'queries'} with"
             parts.append(f"{lead} {tally(others)} (none allowed)")
-        explain = others + [f for f in self.findings if f.kind in REPEATS and f not in others]
+        explain = others + [
+            f
+            for f, status in zip(self.findings, self.statuses, strict=True)
+            if f.kind in REPEATS and f not in others and status != "test_code"
+        ]
         return failure_message(
             f"{self.item.name} {' '.join(parts)}", explain, self.capture, verbose=self.settings.verbose
         )
@@ -132,6 +141,7 @@ class Unit:
             "queries": count_queries(self.capture)["total"],
             "db_time_ms": round(self.capture.db_time_ms, 3),
             "complete": complete,
+            "failed": self.failed,
             "findings": [
                 {**finding_dict(f), "status": status, "key": list(key)}
                 for f, status, key in zip(self.findings, self.statuses, self.keys, strict=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from queryguard._guard import internal_error
 from . import _marker, _options
 from ._baseline import Baseline
 from ._fixture import QueryGuardFixture
+from ._scaffolding import SCAFFOLDING, Scaffolding
 from ._unit import BASELINE, IN_CALL, UNIT, Unit, marker_error
 
 _REPORT_EXTENSIONS = (".json", ".html", ".htm", ".sarif", ".txt")
@@ -39,12 +41,29 @@ def pytest_configure(config: pytest.Config) -> None:
     _callsite.add_library_path(os.path.dirname(os.path.abspath(__file__)))
     if settings.baseline is not None:
         config.stash[BASELINE] = Baseline.load(settings.baseline)
+    if settings.enabled and not settings.include_test_code:
+        config.stash[SCAFFOLDING] = Scaffolding(config.rootpath, config.getini("python_files"))
     if settings.enabled and not settings.worker:
         from ._suite import Suite
 
         config.pluginmanager.register(
             Suite(config, settings, config.stash.get(BASELINE, None)), "queryguard-suite"
         )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    scaffolding = session.config.stash.get(SCAFFOLDING, None)
+    if scaffolding is not None:
+        scaffolding.add_modules(item.path for item in session.items)
+
+
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> None:
+    scaffolding = request.config.stash.get(SCAFFOLDING, None)
+    if scaffolding is not None:
+        try:
+            scaffolding.add_fixture(fixturedef.func)
+        except Exception as exc:
+            internal_error("pytest plugin", exc)
 
 
 @pytest.hookimpl(tryfirst=True)

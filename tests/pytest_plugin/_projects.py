@@ -68,6 +68,23 @@ DJANGO_SETTINGS = """
                 "TEST": {"NAME": os.environ["QG_TEST_DATABASE_NAME"]},
             }
         }
+    elif os.environ.get("QG_TEST_DATABASE") == "mysql":
+        import pymysql
+
+        # Django 5.2 wants mysqlclient >= 2.2.1; PyMySQL stands in for it (test settings only).
+        pymysql.version_info = (2, 2, 1, "final", 0)
+        pymysql.install_as_MySQLdb()
+        DATABASES = {
+            "default": {
+                "ENGINE": "django.db.backends.mysql",
+                "NAME": "test",
+                "USER": "root",
+                "PASSWORD": "",
+                "HOST": "127.0.0.1",
+                "PORT": 3306,
+                "TEST": {"NAME": os.environ["QG_TEST_DATABASE_NAME"], "CHARSET": "utf8mb4"},
+            }
+        }
     else:
         DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 """

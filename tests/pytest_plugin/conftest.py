@@ -101,6 +101,10 @@ SQLITE_SHOP = {
         def rename_all(conn):
             for (author_id,) in conn.execute("SELECT id FROM author").fetchall():
                 conn.execute("UPDATE author SET name = ? WHERE id = ?", (f"renamed {author_id}", author_id))
+
+
+        def star(conn, book_id):
+            return conn.execute("SELECT * FROM book WHERE id = ?", (book_id,)).fetchall()
     """,
 }
 

@@ -62,6 +62,10 @@ def test_async_test_body_is_captured(pytester: pytest.Pytester, run: Run) -> Non
     write(
         pytester,
         {
+            "app.py": """
+                def ping(conn):
+                    return conn.execute("SELECT 1").fetchall()
+            """,
             "test_async.py": """
                 import asyncio
                 import sqlite3
@@ -69,13 +73,15 @@ def test_async_test_body_is_captured(pytester: pytest.Pytester, run: Run) -> Non
                 import pytest
                 from queryguard import dbapi
 
+                from app import ping
+
                 @pytest.mark.asyncio
                 async def test_blocking(queryguard):
                     conn = dbapi.instrument(sqlite3.connect(":memory:"))
                     await asyncio.sleep(0)
-                    conn.execute("SELECT 1")
+                    ping(conn)
                     queryguard.assert_queries(1)
-            """
+            """,
         },
     )
     result = run("--queryguard")
@@ -83,7 +89,7 @@ def test_async_test_body_is_captured(pytester: pytest.Pytester, run: Run) -> Non
     result.stdout.fnmatch_lines(
         [
             "queryguard: test_blocking ran 1 query with 1 blocking query (none allowed)",
-            "  blocking: 1x SELECT ?   test_async.py:11 in test_blocking",
+            "  blocking: 1x SELECT ?   app.py:2 in ping",
         ]
     )
 
@@ -93,19 +99,25 @@ def test_unittest_cases_are_analysed(pytester: pytest.Pytester, run: Run) -> Non
     write(
         pytester,
         {
+            "app.py": """
+                def add_rows(conn, n):
+                    for i in range(n):
+                        conn.execute("INSERT INTO t VALUES (?)", (i,))
+            """,
             "test_case.py": """
                 import sqlite3
                 import unittest
 
                 from queryguard import dbapi
 
+                from app import add_rows
+
                 class BooksTest(unittest.TestCase):
                     def test_loop(self):
                         conn = dbapi.instrument(sqlite3.connect(":memory:"))
                         conn.execute("CREATE TABLE t (id INTEGER)")
-                        for i in range(3):
-                            conn.execute("INSERT INTO t VALUES (?)", (i,))
-            """
+                        add_rows(conn, 3)
+            """,
         },
     )
     result = run("--queryguard")

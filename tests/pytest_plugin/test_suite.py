@@ -10,7 +10,7 @@ from .conftest import Run, write
 
 SUITE = {
     "test_shop.py": """
-        from shop import book_list, book_list_joined, rename_all
+        from shop import book_list, book_list_joined, rename_all, star
 
         def test_loop(db):
             book_list(db)
@@ -19,7 +19,7 @@ SUITE = {
             book_list_joined(db)
 
         def test_star(db):
-            db.execute("SELECT * FROM book WHERE id = ?", (1,)).fetchall()
+            star(db, 1)
 
         def test_renames(db):
             rename_all(db)
@@ -56,10 +56,11 @@ def test_queryguard_option_fails_only_the_failing_kinds(sqlite_shop: pytest.Pyte
             "      fix: *",
             "      failing: test_shop.py::test_renames",
             "SELECT [*] (1 test)",
-            "  test_shop.py:10 in test_star: 1x SELECT [*] FROM book WHERE id = ?",
+            "  shop.py:21 in star: 1x SELECT [*] FROM book WHERE id = ?",
             "      fix: *",
             "      reported: test_shop.py::test_star",
-            "queryguard: 5 tests analysed, 14 queries, 4 findings (3 failing, 1 reported)",
+            "queryguard: 5 tests analysed (2 failed by queryguard), 14 queries, 4 findings "
+            "(3 failing, 1 reported)",
         ]
     )
     result.stdout.fnmatch_lines(["E       AssertionError: the test's own failure"])

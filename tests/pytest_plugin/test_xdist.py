@@ -18,7 +18,11 @@ def test_workers_fail_and_controller_aggregates(sqlite_shop: pytest.Pytester, ru
     result.stdout.fnmatch_lines(["created: 2/2 workers", "*2 workers [[]5 items[]]*"])
     result.stdout.fnmatch_lines(["queryguard: test_loop ran 4 queries with 1 N+1 loop (none allowed)"])
     result.stdout.fnmatch_lines(
-        ["N+1 (2 tests)", "queryguard: 5 tests analysed, 14 queries, 4 findings (3 failing, 1 reported)"]
+        [
+            "N+1 (2 tests)",
+            "queryguard: 5 tests analysed (2 failed by queryguard), 14 queries, 4 findings "
+            "(3 failing, 1 reported)",
+        ]
     )
     data = json.loads((sqlite_shop.path / "qg.json").read_text(encoding="utf-8"))
     assert sorted(unit["unit"] for unit in data["units"]) == [
