@@ -5,6 +5,7 @@
 * :mod:`._tokens` and :mod:`._shape`: a statement's shape (literals and placeholders as ``?``, IN lists and
   VALUES rows collapsed) and its fingerprint;
 * :mod:`._facts`: what a shape says (kind, tables, select star, LIMIT, writes, locks, volatile calls);
+* :mod:`._stars`: whether a star in a select list reads a table's columns (the rule of ``select_star``);
 * :mod:`._statement`: :func:`analyze`, memoised, and the key of a statement past the memory cap; a text
   longer than :data:`MAX_CHARS` is known by its first part;
 * :mod:`._params`: keys of parameter sets.

@@ -1,5 +1,8 @@
 """The facts of a shape: its kind, fingerprint, tables, select star, LIMIT, writes, locks, volatile calls.
 
+Whether a star is a ``select_star`` is the rule of :mod:`._stars`; the scan only notes that a select list
+holds one, and a SELECT that does is read again, once per shape, by that rule.
+
 The shape is scanned once, by a pattern whose alternatives all start with a literal, for the few keywords
 the analysis needs. A new shape pays only for its fingerprint and its kind: the scan runs when a detector
 first asks for another fact, once per shape, so statements that are only grouped by fingerprint never pay
@@ -12,6 +15,9 @@ import hashlib
 import re
 from collections.abc import Iterable
 from typing import Final
+
+from ._stars import NAME as _NAME
+from ._stars import is_select_star, reads_stored_columns
 
 _CACHE_SIZE: Final = 4096
 
@@ -32,8 +38,8 @@ _SET_TRANSACTION_RE: Final = re.compile(r"SET (?:SESSION |LOCAL |GLOBAL )?TRANSA
 # Keywords are the only upper-case words of a shape, so a keyword needs no left boundary; every
 # alternative starts with a literal character, which lets the engine skip to candidates in C.
 _SCAN_WORDS: Final = "FROM JOIN INTO UPDATE DELETE INSERT MERGE UPSERT USING LIMIT OFFSET FETCH TOP FOR LOCK"
-# Parentheses, SELECT, WITH and VALUES matter only to a shape with a WITH clause, a FROM inside a call or a
-# star inside EXISTS: every other shape is scanned without them.
+# Parentheses, SELECT, WITH and VALUES matter only to a shape with a WITH clause or a FROM inside a call:
+# every other shape is scanned without them.
 _FLAT_SCAN_RE: Final = re.compile(r"\*|" + "|".join(word + r"\b" for word in _SCAN_WORDS.split()))
 _SCAN_RE: Final = re.compile(r"\(|\)|SELECT\b|WITH\b|VALUES\b|" + _FLAT_SCAN_RE.pattern)
 _CALL_FROM_RE: Final = re.compile(r'\((?<=[\w"]\()[^()]* FROM\b')
@@ -45,7 +51,6 @@ _VOLATILE_NAMES: Final = """nextval setval sleep pg_sleep pg_sleep_for pg_sleep_
 _VOLATILE_RE: Final = re.compile(
     r"\((?:" + "|".join(rf"(?<=[ (.]{name}\()" for name in _VOLATILE_NAMES.split()) + ")"
 )
-_NAME: Final = r'(?:[^\s(),;"?@*]|"[^"]*")[^\s(),;"?@*]*(?:"[^"]*"[^\s(),;"?@*]*)*'
 # The name, then what follows it: "(" (a call), or "," / an alias (maybe more tables after FROM).
 _TABLE_RE: Final = re.compile(rf' (?:ONLY |LATERAL )?({_NAME})(\(|,| [a-z_"]| AS )?')
 _NEXT_TABLE_RE: Final = re.compile(r'(?: AS)?(?: (?:"[^"]*"|[a-z_][\w$]*))?,(?= )')
@@ -53,12 +58,10 @@ _CTE_RE: Final = re.compile(
     rf"(?:\bWITH(?: RECURSIVE)?|\),) ({_NAME})(?:\([^()]*\))? AS (?:NOT )?(?:MATERIALIZED )?\("
 )
 INSERT_SELECT_RE: Final = re.compile(rf"INTO {_NAME}(?:\([^()]*\))? \(*(?:SELECT|WITH)\b")
-_STAR_BEFORE: Final = ("SELECT ", "DISTINCT ", "ALL ", ", ", ") ", "TOP ? ")
-_STAR_AFTER: Final = (",", ")", " FROM", " INTO")
 _LOCKS: Final = (" UPDATE", " NO KEY UPDATE", " SHARE", " KEY SHARE")
 _NOT_WRITE_UPDATE: Final = ("FOR ", "NO KEY ")
 _NOT_TABLE_UPDATE: Final = ("FOR ", "KEY ", "DO ", "ON ")
-_PLAIN, _CALL, _EXISTS = 0, 1, 2
+_PLAIN, _CALL = 0, 1
 # tables, select_star, has_limit, writes, locking, volatile_calls
 _Scanned = tuple[tuple[str, ...], bool, bool, bool, bool, bool]
 NOTHING: Final[_Scanned] = ((), False, False, False, False, False)
@@ -82,11 +85,7 @@ def scan(shape: str, pending_kind: bool) -> _Scan:
     facts = _Scan()
     stack: list[int] = []
     with_depth = len(shape) - len(shape.lstrip("(")) if pending_kind else -1
-    flat = (
-        not pending_kind
-        and ("*" not in shape or "EXISTS (" not in shape)
-        and (" FROM " not in shape or _CALL_FROM_RE.search(shape) is None)
-    )
+    flat = not pending_kind and (" FROM " not in shape or _CALL_FROM_RE.search(shape) is None)
     tables = facts.tables
     for m in (_FLAT_SCAN_RE if flat else _SCAN_RE).finditer(shape):
         word = m.group()
@@ -96,30 +95,17 @@ def scan(shape: str, pending_kind: bool) -> _Scan:
             if (not stack or stack[-1] != _CALL) and not shape.endswith("DISTINCT ", 0, start):
                 _tables(tables, shape, m.end(), word == "FROM", False)
         elif word == "(":
-            if start and shape[start - 1] not in " (":
-                stack.append(_CALL)
-            else:
-                stack.append(_EXISTS if shape.endswith("EXISTS ", 0, start) else _PLAIN)
+            stack.append(_CALL if start and shape[start - 1] not in " (" else _PLAIN)
         elif word == ")":
             if stack:
                 stack.pop()
         elif word == "*":
-            if not facts.star and _is_select_star(shape, start):
-                facts.star = not stack or stack[-1] != _EXISTS
+            facts.star = facts.star or is_select_star(shape, start)
         else:
             if with_depth == len(stack) and word in _KIND_BY_WORD:
                 facts.kind, with_depth = _KIND_BY_WORD[word], -1
             _keyword(facts, shape, word, start, m.end(), stack)
     return facts
-
-
-def _is_select_star(shape: str, at: int) -> bool:
-    """Whether the ``*`` at ``at`` is a whole item of a select list (``*`` or ``name.*``)."""
-    if not shape.startswith(_STAR_AFTER, at + 1) and at + 1 != len(shape):
-        return False
-    if at and shape[at - 1] == ".":
-        at = max(shape.rfind(" ", 0, at), shape.rfind("(", 0, at)) + 1
-    return shape.endswith(_STAR_BEFORE, 0, at)
 
 
 def _keyword(facts: _Scan, shape: str, word: str, start: int, end: int, stack: list[int]) -> None:
@@ -233,11 +219,14 @@ def facts_of(shape: str) -> ShapeFacts:
 def scan_facts(shape: str, kind: str, found: _Scan) -> _Scanned:
     """Everything else about a shape that does not depend on the literals it was made from."""
     tables: Iterable[str] = found.tables
-    if found.tables and "WITH" in shape:
-        ctes = {name.replace('"', "").lower() for name in _CTE_RE.findall(shape)}
+    ctes: frozenset[str] = frozenset()
+    if "WITH" in shape and (found.tables or found.star):
+        ctes = frozenset(name.replace('"', "").lower() for name in _CTE_RE.findall(shape))
         tables = [table for table in found.tables if table not in ctes]
     writes = found.writes or kind in _WRITE_KINDS
-    return (tuple(tables), found.star, found.limit, writes, found.locking, _calls_volatile(shape))
+    # Only a SELECT's rows reach the application: INSERT ... SELECT * fills a table
+    star = found.star and kind == "select" and not writes and reads_stored_columns(shape, ctes)
+    return (tuple(tables), star, found.limit, writes, found.locking, _calls_volatile(shape))
 
 
 def known(shape: str) -> ShapeFacts:

@@ -58,7 +58,7 @@ class Statement:
 
     @property
     def select_star(self) -> bool:
-        """Whether a select list holds ``*`` or ``name.*`` (outside EXISTS)."""
+        """Whether a SELECT's select list holds a ``*`` or ``name.*`` over a table's columns (``_stars``)."""
         return self._facts.scanned()[1]
 
     @property
