@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from _corpus import cases_for
-from corpus_app.models import Author, Book, Counter, Event, Member, Tag
-from django.db.models import F
+from corpus_app.models import Author, Book, Counter, Event, Member, Review, Tag
+from django.db import connection
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 case = cases_for("django")
 
@@ -69,6 +71,70 @@ def bulk_create_ignore_conflicts() -> None:
 def bulk_create_with_batch_size() -> None:
     """bulk_create(batch_size=50) of 200 rows: four multi-row INSERTs, no finding (item 7)."""
     Event.objects.bulk_create([Event(n=2000 + i, kind="bulk") for i in range(200)], batch_size=50)
+
+
+@case()
+def bulk_create_update_conflicts() -> None:
+    """bulk_create(update_conflicts=True): one upsert; on PostgreSQL SELECT * FROM UNNEST (item 7)."""
+    counters = [Counter(id=i, name=f"upserted {i}") for i in range(1, 31)]
+    # MySQL and MariaDB take no conflict target (ON DUPLICATE KEY UPDATE)
+    target = {"unique_fields": ["pk"]} if connection.features.supports_update_conflicts_with_target else {}
+    Counter.objects.bulk_create(counters, update_conflicts=True, update_fields=["name"], **target)
+
+
+@case()
+def bulk_create_then_raw_select_star() -> list[str]:
+    """bulk_create, then the rows read back with raw("SELECT * ..."): the user's star only (item 7)."""
+    Tag.objects.bulk_create([Tag(name=f"bulk tag {i}") for i in range(10)])
+    tags = Tag.objects.raw("SELECT * FROM corpus_tag WHERE name LIKE %s", ["bulk%"])
+    return [tag.name for tag in tags]  # expect: select_star
+
+
+@case()
+def raw_select_star_rows_then_bulk_update() -> None:
+    """Rows loaded with raw("SELECT * ..."), changed, one bulk_update: the star is the finding (item 7)."""
+    star = "SELECT * FROM corpus_counter WHERE id <= %s"
+    counters = list(Counter.objects.raw(star, [10]))  # expect: select_star
+    for counter in counters:
+        counter.value = counter.id * 5
+    Counter.objects.bulk_update(counters, ["value"])
+
+
+@case()
+def bulk_create_from_cursor_rows() -> None:
+    """Rows read by a cursor with named columns, copied with one bulk_create: no finding (item 7)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, value FROM corpus_counter WHERE id <= %s", [5])
+        rows = cursor.fetchall()
+    Counter.objects.bulk_create([Counter(name=f"copy of {name}", value=value) for name, value in rows])
+
+
+@case()
+def window_filter_then_bulk_update() -> None:
+    """The first book per author (a window filter: SELECT * FROM (...) qualify), one bulk_update (item 7)."""
+    ranked = Book.objects.annotate(rank=Window(RowNumber(), partition_by="author", order_by="id"))
+    books = list(ranked.filter(rank=1))
+    for book in books:
+        book.price += 1
+    Book.objects.bulk_update(books, ["price"])
+
+
+@case()
+def queryset_update_through_a_join() -> None:
+    """One .update() filtered through a relation: UPDATE ... WHERE id IN (SELECT ...), no finding (item 7)."""
+    Book.objects.filter(author__name__startswith="author").update(price=F("price") + 1)
+
+
+@case()
+def queryset_delete_through_a_join() -> None:
+    """One .delete() filtered through a relation: no finding, whatever SQL each database gets (item 7)."""
+    Review.objects.filter(book__author_id=1).delete()
+
+
+@case()
+def count_of_distinct_values() -> int:
+    """values().distinct().count(): COUNT(*) over a subquery, no finding (item 7)."""
+    return Book.objects.values("author").distinct().count()
 
 
 @case()

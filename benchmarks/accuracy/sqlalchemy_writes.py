@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from _corpus import cases_for
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, insert, literal_column, select, text, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy_models import Author, Book, Counter, Event, Tag
 
@@ -88,6 +89,73 @@ def insert_executemany(session: Session) -> None:
 def bulk_update_by_primary_key(session: Session) -> None:
     """session.execute(update(Counter), [dicts with ids]): the ORM's bulk UPDATE, no finding."""
     session.execute(update(Counter), [{"id": i, "value": i * 2} for i in range(1, 11)])
+
+
+@case()
+def insert_executemany_returning(session: Session) -> list[int]:
+    """scalars(insert(Counter).returning(Counter.id), [dicts]): insertmanyvalues, no finding (item 7)."""
+    rows = [{"id": 800 + i, "name": f"returned {i}"} for i in range(20)]
+    return list(session.scalars(insert(Counter).returning(Counter.id), rows))
+
+
+@case()
+def bulk_save_objects_once(session: Session) -> None:
+    """session.bulk_save_objects([...]) of twenty new rows: one batch, no finding (item 7)."""
+    session.bulk_save_objects([Counter(id=900 + i, name=f"saved {i}") for i in range(20)])
+
+
+@case()
+def insert_from_select_named_columns(session: Session) -> None:
+    """insert(Counter).from_select([...], select(...)): INSERT ... SELECT with named columns, no finding."""
+    source = select(Counter.id + 1000, Counter.name, Counter.value).where(Counter.id <= 10)
+    session.execute(insert(Counter).from_select(["id", "name", "value"], source))
+
+
+@case(databases=("sqlite",))
+def upsert_on_conflict_sqlite(session: Session) -> None:
+    """SQLite insert().values([...]).on_conflict_do_update(): one upsert, no finding (item 7)."""
+    statement = sqlite.insert(Counter).values([{"id": i, "name": f"up {i}"} for i in range(1, 31)])
+    session.execute(statement.on_conflict_do_update(index_elements=[Counter.id], set_={"name": "upserted"}))
+
+
+@case(databases=("postgresql",))
+def upsert_on_conflict_postgresql(session: Session) -> None:
+    """PostgreSQL insert().values([...]).on_conflict_do_update(): one upsert, no finding (item 7)."""
+    statement = postgresql.insert(Counter).values([{"id": i, "name": f"up {i}"} for i in range(1, 31)])
+    session.execute(
+        statement.on_conflict_do_update(index_elements=[Counter.id], set_={"name": statement.excluded.name})
+    )
+
+
+@case(databases=("mysql",))
+def upsert_on_duplicate_key_mysql(session: Session) -> None:
+    """MySQL/MariaDB insert().values([...]).on_duplicate_key_update(): one upsert, no finding (item 7)."""
+    statement = mysql.insert(Counter).values([{"id": i, "name": f"up {i}"} for i in range(1, 31)])
+    session.execute(statement.on_duplicate_key_update(name=statement.inserted.name))
+
+
+@case()
+def bulk_insert_then_text_select_star(session: Session) -> int:
+    """A bulk insert, then text("SELECT * ...") to read the rows back: the user's star only (item 7)."""
+    session.execute(insert(Counter), [{"id": 1100 + i, "name": f"bulk {i}"} for i in range(20)])
+    rows = session.execute(text("SELECT * FROM acc_counter WHERE id >= 1100")).all()  # expect: select_star
+    return len(rows)
+
+
+@case()
+def objects_from_a_star_statement_then_bulk_update(session: Session) -> None:
+    """Objects loaded from text("SELECT * ..."), one bulk UPDATE by key: the star is the finding (item 7)."""
+    star = text("SELECT * FROM acc_counter WHERE id <= 10")
+    counters = session.scalars(select(Counter).from_statement(star)).all()  # expect: select_star
+    session.execute(update(Counter), [{"id": c.id, "value": c.value + 1} for c in counters])
+
+
+@case()
+def literal_star_column_after_bulk_insert(session: Session) -> int:
+    """select(literal_column("*")).select_from(Counter): the user asked for *, select_star (item 7)."""
+    session.execute(insert(Counter).values([{"id": 1200 + i, "name": f"multi {i}"} for i in range(10)]))
+    rows = session.execute(select(literal_column("*")).select_from(Counter)).all()  # expect: select_star
+    return len(rows)
 
 
 @case()
