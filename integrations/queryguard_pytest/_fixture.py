@@ -106,7 +106,11 @@ class QueryGuardFixture:
         *,
         scales: Sequence[int] = (2, 10),
     ) -> None:
-        """Run ``populate(n)`` then ``func()`` for each scale; fail if ``func``'s queries grow with n."""
+        """Run ``populate(n)`` then ``func()`` once for each scale; fail if ``func``'s queries grow with n.
+
+        ``populate(n)`` brings the data to ``n`` items in all (what earlier scales made stays). The test
+        counts ``func``'s statements at the largest scale only.
+        """
         __tracebackhide__ = True
         message = _testing.check_constant_queries(
             func, populate, scales=scales, config=self.capture.config, unit=self._name, verbose=self._verbose

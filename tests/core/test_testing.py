@@ -228,6 +228,35 @@ def test_constant_queries(conn: dbapi.Connection) -> None:
     assert lines[2].startswith("      fix: load the rows in one query")
 
 
+def test_constant_queries_runs_func_once_per_scale(conn: dbapi.Connection) -> None:
+    """``populate`` gets each scale's total in order, and ``func`` runs once after each."""
+    calls: list[str] = []
+
+    def fill(n: int) -> None:
+        calls.append(f"populate({n})")
+        populate(conn, n)
+
+    def joined() -> None:
+        calls.append("func")
+        conn.execute("SELECT book.title FROM book JOIN author ON author.id = book.author_id").fetchall()
+
+    testing.assert_constant_queries(joined, fill, scales=(1, 3, 6))
+    assert calls == ["populate(1)", "func", "populate(3)", "func", "populate(6)", "func"]
+
+
+def test_constant_queries_show_one_run_to_the_enclosing_capture(conn: dbapi.Connection) -> None:
+    """A capture around the check sees the largest scale's run only: no duplicate across scales."""
+    joined = "SELECT book.title FROM book JOIN author ON author.id = book.author_id"
+    with queryguard.capture() as outer:
+        testing.assert_constant_queries(lambda: conn.execute(joined).fetchall(), lambda n: populate(conn, n))
+        with pytest.raises(QueryGuardViolation):
+            testing.assert_constant_queries(
+                lambda: book_list(conn), lambda n: populate(conn, n), scales=(2, 5)
+            )
+    assert [event.sql for event in outer.queries].count(joined) == 1
+    assert [(f.kind, f.count) for f in outer.findings] == [("n_plus_one", 5)]
+
+
 @pytest.mark.parametrize("scales", [(2,), (10, 2), (2, 2), (1, -3), "ab", (1, True)])
 def test_constant_queries_scales_are_checked(scales: object) -> None:
     """Scales must be two or more distinct increasing integers."""

@@ -140,3 +140,27 @@ def test_ini_options(sqlite_shop: pytest.Pytester, run: Run) -> None:
     result.stdout.fnmatch_lines(["queryguard: test_renames ran 4 queries with 1 write loop (none allowed)"])
     assert (sqlite_shop.path / "reports" / "queryguard.json").exists()
     run("--queryguard-fail-on=none").assert_outcomes(passed=4, failed=1)
+
+
+def test_a_test_failed_by_several_findings_counts_once(sqlite_shop: pytest.Pytester, run: Run) -> None:
+    """The summary's count of failed tests is pytest's: one test with an N+1 and a write loop is one."""
+    write(
+        sqlite_shop,
+        {
+            "test_both.py": """
+                from shop import book_list, rename_all
+
+                def test_both(db):
+                    book_list(db)
+                    rename_all(db)
+            """
+        },
+    )
+    result = run("--queryguard")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "queryguard: test_both ran 8 queries with 2 findings (*) (none allowed)",
+            "queryguard: 1 test analysed (1 failed by queryguard), 8 queries, 2 findings (2 failing)",
+        ]
+    )
