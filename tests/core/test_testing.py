@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import unittest
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -44,6 +44,23 @@ def book_list(conn: dbapi.Connection) -> None:
 
 LOOKUP_LINE = book_list.__code__.co_firstlineno + 3
 SITE = f"tests/core/test_testing.py:{LOOKUP_LINE} in book_list"
+
+
+def rename_all(conn: dbapi.Connection) -> None:
+    """The write loop: one UPDATE per author."""
+    for (author_id,) in conn.execute("SELECT id FROM author").fetchall():
+        conn.execute("UPDATE author SET name = ? WHERE id = ?", ("renamed", author_id))
+
+
+def count_twice(conn: dbapi.Connection) -> None:
+    """The duplicate: the same count, asked twice."""
+    for _ in range(2):
+        conn.execute("SELECT count(*) FROM book").fetchone()
+
+
+def _site(func: object, offset: int) -> str:
+    code = func.__code__  # type: ignore[attr-defined]
+    return f"tests/core/test_testing.py:{code.co_firstlineno + offset} in {code.co_name}"
 
 
 def test_max_queries_passes_within_the_limit(conn: dbapi.Connection) -> None:
@@ -255,6 +272,45 @@ def test_constant_queries_show_one_run_to_the_enclosing_capture(conn: dbapi.Conn
             )
     assert [event.sql for event in outer.queries].count(joined) == 1
     assert [(f.kind, f.count) for f in outer.findings] == [("n_plus_one", 5)]
+
+
+@pytest.mark.parametrize(
+    ("work", "cause"),
+    [
+        (book_list, f"the N+1 at {SITE} (3 of 4 statements)"),
+        (rename_all, f"the write loop at {_site(rename_all, 3)} (3 of 4 statements)"),
+        (count_twice, f"the duplicate at {_site(count_twice, 3)} (2 of 2 statements)"),
+    ],
+)
+def test_budget_fix_names_the_finding_behind_the_excess(
+    conn: dbapi.Connection, work: Callable[[dbapi.Connection], None], cause: str
+) -> None:
+    """A query budget's fix names the loop or duplicate that spent it, not always "the N+1"."""
+    with queryguard.capture(max_queries=1, action="none") as cap:
+        work(conn)
+    [budget] = [f for f in cap.findings if f.kind == "query_budget"]
+    assert budget.suggestion == f"fix {cause} first; the unit needs fewer statements"
+
+
+def test_budget_fix_names_the_two_costliest_causes(conn: dbapi.Connection) -> None:
+    """Two loops over the budget: the larger is named first; time budgets name time, not counts."""
+    populate(conn, 5)
+    with queryguard.capture(max_queries=3, max_db_time_ms=0.0, action="none") as cap:
+        book_list(conn)
+        rename_all(conn)
+    by_count, by_time = [f.suggestion for f in cap.findings if f.kind == "query_budget"]
+    assert by_count.startswith(f"fix the N+1 at {SITE} (5 of 12 statements) and the write loop at ")
+    assert by_time.startswith("fix the ") and " ms) and the " in by_time
+    assert by_time.endswith("first; the unit needs less database time")
+
+
+def test_budget_fix_without_a_loop_says_so(conn: dbapi.Connection) -> None:
+    """Over budget with no loop or duplicate: the fix does not invent an N+1."""
+    with queryguard.capture(max_queries=1, action="none") as cap:
+        conn.execute("SELECT count(*) FROM book").fetchone()
+        conn.execute("SELECT count(*) FROM author").fetchone()
+    [budget] = [f for f in cap.findings if f.kind == "query_budget"]
+    assert budget.suggestion.startswith("no loop or duplicate explains it: the unit needs fewer statements")
 
 
 @pytest.mark.parametrize("scales", [(2,), (10, 2), (2, 2), (1, -3), "ab", (1, True)])

@@ -43,6 +43,34 @@ def test_max_queries_budget(sqlite_shop: pytest.Pytester, run: Run) -> None:
     result.stdout.no_fnmatch_line("*queryguard_pytest/*")
 
 
+def test_budget_fix_in_the_summary_names_the_write_loop(sqlite_shop: pytest.Pytester, run: Run) -> None:
+    """With ``--queryguard``, a budget spent by a write loop says to fix that write loop, not "the N+1"."""
+    write(
+        sqlite_shop,
+        {
+            "test_budget.py": """
+                import pytest
+                from shop import rename_all
+
+                @pytest.mark.queryguard(max_queries=2)
+                def test_renames(db):
+                    rename_all(db)
+            """
+        },
+    )
+    result = run("--queryguard")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "budget (1 test)",
+            "  ran 4 queries (at most 2 allowed); most frequent: 3x author from shop.py:17 in rename_all*",
+            "      fix: fix the write loop at shop.py:17 in rename_all (3 of 4 statements) first; "
+            "the unit needs fewer statements",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*N+1*")
+
+
 def test_forbid_and_allow(sqlite_shop: pytest.Pytester, run: Run) -> None:
     """A forbidden kind fails the test; an allowed one (with its reason) is not even reported."""
     write(
