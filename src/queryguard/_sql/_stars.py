@@ -68,6 +68,8 @@ def reads_stored_columns(shape: str, ctes: Collection[str]) -> bool:
 
     ``ctes``: the names the statement's WITH clause defines.
     """
+    if "(" not in shape:
+        return True  # no subquery, CTE or function: every FROM item is a table or a view
     frames: list[_Frame] = [[_PLAIN, None]]
     for m in _TOKEN_RE.finditer(shape):
         word, start = m.group(), m.start()
