@@ -22,8 +22,10 @@ except ImportError as exc:  # say which extra brings it, not only the missing mo
 
 from queryguard._callsite import add_library_path
 
+from . import _names
 from ._instrument import instrument, uninstrument
 
 __all__ = ["instrument", "uninstrument"]
 
 add_library_path(os.path.dirname(os.path.abspath(__file__)))
+_names.register()

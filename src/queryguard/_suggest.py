@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -108,6 +109,25 @@ def duplicate(orm: str | None) -> str:
     return "reuse the first result or cache it instead of running the statement again"
 
 
+#: orm -> a function naming the class the ORM maps to a table (None: not mapped), set by the integration.
+_class_namers: dict[str, Callable[[str], str | None]] = {}
+
+
+def register_class_namer(orm: str, namer: Callable[[str], str | None]) -> None:
+    """Let fixes for ``orm`` name the class mapped to a table (``insert(Review)``) instead of the table."""
+    _class_namers[orm] = namer
+
+
+def _class_or_table(orm: str, table: str) -> str:
+    namer = _class_namers.get(orm)
+    if namer is None:
+        return table
+    try:
+        return namer(table) or table
+    except Exception:  # a fix falls back to the table's name, never fails
+        return table
+
+
 def write_loop(orm: str | None, verb: str, table: str, facts: GroupFacts | None = None) -> str:
     """The fix for single-row writes in a loop (``facts``: the relation a related manager wrote, if any)."""
     kind = facts.relation_kind if facts is not None else None
@@ -120,11 +140,13 @@ def write_loop(orm: str | None, verb: str, table: str, facts: GroupFacts | None 
             return "use Model.objects.bulk_update(objs, fields) or one queryset .update(...)"
         return "delete them at once with Model.objects.filter(pk__in=ids).delete()"
     if orm == "sqlalchemy":
+        name = _class_or_table(orm, table)
         if verb == "insert":
-            return f"insert them at once: session.execute(insert({table}), [dict(...), ...])"
+            return f"insert them at once: session.execute(insert({name}), [dict(...), ...])"
         if verb == "update":
-            return f"update them at once: session.execute(update({table}), [dict(id=..., ...), ...])"
-        return f"delete them at once: session.execute(delete({table}).where({table}.c.id.in_(ids)))"
+            return f"update them at once: session.execute(update({name}), [dict(id=..., ...), ...])"
+        column = f"{name}.id" if name != table else f"{table}.c.id"  # a mapped class, or a Table
+        return f"delete them at once: session.execute(delete({name}).where({column}.in_(ids)))"
     return f"send one multi-row {verb.upper()} (executemany or a single statement) instead of one per row"
 
 

@@ -17,7 +17,7 @@ def find(index: Index, config: Config) -> list[Finding]:
         stmt = group.stmt
         if stmt.is_single_row_write and not group.executemany and group.count >= config.write_loop_threshold:
             verb, table = stmt.kind, table_label(stmt)
-            fix = _suggest.write_loop(group.orm, verb, table)
+            fix = _suggest.write_loop(group.orm, verb, table, group)
             message = (
                 f"write loop: {group.count} single-row {verb.upper()}s into {table} from {group.site}; {fix}"
             )
