@@ -6,14 +6,15 @@ They know nothing of how findings are made: :mod:`._pipeline` calls them once de
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ._config import Config
-from ._errors import QueryGuardViolation, QueryGuardWarning
+from ._errors import QueryGuardViolation
 from ._events import Finding
 from ._guard import internal_error
+from ._plural import plural
+from ._warning import warn
 
 if TYPE_CHECKING:
     from ._unit import Capture
@@ -57,8 +58,7 @@ def act(
     if config.action == "warn":
         for finding in selected:
             try:
-                # Past act(), the pipeline's finish() and the capture's exit: point at the user's block.
-                warnings.warn(QueryGuardWarning(finding.message), stacklevel=5)
+                warn(finding)
             except Exception:  # a filter made it an error: the unit's own exception wins over it
                 if not failed:
                     raise
@@ -73,32 +73,39 @@ def act(
 def summarize(unit: str, query_count: int, db_time_ms: float, n_findings: int) -> str:
     """One line: ``queryguard: GET /books/ ran 103 queries in 45.2 ms: 3 findings``."""
     label = f"{unit} " if unit else ""
-    plural = "finding" if n_findings == 1 else "findings"
-    queries = "query" if query_count == 1 else "queries"
-    return f"queryguard: {label}ran {query_count} {queries} in {db_time_ms:.1f} ms: {n_findings} {plural}"
+    queries, findings = plural(query_count, "query", "queries"), plural(n_findings, "finding")
+    return f"queryguard: {label}ran {queries} in {db_time_ms:.1f} ms: {findings}"
 
 
 def log(summary: str, findings: Sequence[Finding], unit: str) -> None:
-    """Log one summary line, then one record per finding with structured fields in ``extra``."""
+    """Log one record for the unit: the summary line, then a line per finding, at the worst one's level.
+
+    One record, so that the lines of concurrent units never interleave; its ``extra`` fields carry the
+    unit and each finding's facts (``queryguard_findings``) for structured handlers.
+    """
     worst = max(findings, key=lambda f: _RANK[f.severity]).severity
-    logger.log(logging.ERROR if worst == "error" else logging.WARNING, "%s", summary)
-    for finding in findings:
-        logger.log(
-            logging.ERROR if finding.severity == "error" else logging.WARNING,
-            "  %s",
-            finding.message,
-            extra={
-                "queryguard_unit": unit,
-                "queryguard_kind": finding.kind,
-                "queryguard_severity": finding.severity,
-                "queryguard_count": finding.count,
-                "queryguard_callsite": finding.callsite,
-                "queryguard_relation": finding.relation,
-                "queryguard_fingerprint": finding.fingerprint,
-                "queryguard_suggestion": finding.suggestion,
-                "queryguard_duration_ms": round(finding.total_duration_ms, 3),
-            },
-        )
+    logger.log(
+        logging.ERROR if worst == "error" else logging.WARNING,
+        "%s",
+        "\n".join([summary, *(f"  {finding.message}" for finding in findings)]),
+        extra={
+            "queryguard_unit": unit,
+            "queryguard_findings": [
+                {
+                    "kind": finding.kind,
+                    "severity": finding.severity,
+                    "count": finding.count,
+                    "callsite": finding.callsite,
+                    "relation": finding.relation,
+                    "fingerprint": finding.fingerprint,
+                    "suggestion": finding.suggestion,
+                    "duration_ms": round(finding.total_duration_ms, 3),
+                    "message": finding.message,
+                }
+                for finding in findings
+            ],
+        },
+    )
 
 
 def log_added(config: Config, added: Sequence[Finding], *, unit: str = "") -> None:
@@ -111,8 +118,7 @@ def log_added(config: Config, added: Sequence[Finding], *, unit: str = "") -> No
     if not selected or config.action == "none":
         return
     label = f"{unit} " if unit else ""
-    plural = "finding" if len(selected) == 1 else "findings"
     try:
-        log(f"queryguard: {label}EXPLAIN added {len(selected)} {plural}", selected, unit)
+        log(f"queryguard: {label}EXPLAIN added {plural(len(selected), 'finding')}", selected, unit)
     except Exception as exc:
         internal_error("logging", exc)
