@@ -1,4 +1,4 @@
-"""Plan smells worded as findings: what the plan shows, the table and columns, and the fix."""
+"""Plan smells in words: what the plan shows, on which table and columns, and the fix in the framework's."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ._plan import LARGE_OFFSET, Outcome, Smell
 
 #: ``model_fields(table, columns) -> (model name, field names) | None``, offered by an ORM's source.
 ModelNamer = Callable[[str, Sequence[str]], "tuple[str, Sequence[str]] | None"]
-_LABEL: Final = {
+LABEL: Final = {
     "full_scan": "full scan",
     "unindexed_join": "unindexed join",
     "function_on_column": "function on column",
@@ -50,36 +50,6 @@ class Context:
         return _fixes.Target(
             self.outcome.vendor, self.orm, smell.table, smell.columns, model, fields, descending
         )
-
-
-def build(ctx: Context) -> list[Finding]:
-    """One finding per smell of the outcome, with message, suggestion, table and columns."""
-    found = []
-    for smell in ctx.outcome.smells:
-        fix, sql = suggestion(ctx, smell)
-        label = _LABEL.get(smell.kind, smell.kind)
-        message = f"{label}: {describe(ctx, smell)} at {ctx.parent.callsite}; {fix}{_checked(smell)}"
-        found.append(_finding(ctx, smell, message, fix, sql))
-    return found
-
-
-def _finding(ctx: Context, smell: Smell, message: str, fix: str, sql: str | None) -> Finding:
-    parent = ctx.parent
-    details = {key: value for key, value in smell.details.items() if key != "offset" or ctx.show_params}
-    details.update(summary=smell.summary, analyzed=ctx.outcome.analyzed)
-    if suggests_index(smell):
-        details.setdefault("heuristic", True)
-    if smell.rows is not None:
-        details["rows"] = round(smell.rows)
-    if sql:
-        details["index_sql"] = sql
-    return Finding(
-        kind=smell.kind, severity="warning", message=message, count=parent.count,
-        total_duration_ms=parent.total_duration_ms, fingerprint=parent.fingerprint, sql=parent.sql,
-        callsite=parent.callsite, relation=parent.relation, suggestion=fix, plan=smell.node,
-        params=parent.params, vendor=parent.vendor, alias=parent.alias, table=smell.table,
-        columns=smell.columns, details=details, event=parent.event,
-    )  # fmt: skip
 
 
 def _about(rows: float | None) -> str:
@@ -161,7 +131,7 @@ def _wrapped(wrapper: str, column: str) -> str:
     return f"{wrapper}({column})" if wrapper else column
 
 
-def _checked(smell: Smell) -> str:
+def checked(smell: Smell) -> str:
     """How sure the index suggestion is: verified with a hypothetical index, or a heuristic."""
     before, after = smell.details.get("cost_before"), smell.details.get("cost_after")
     if before is not None and after is not None:
@@ -189,25 +159,4 @@ def suggestion(ctx: Context, smell: Smell) -> tuple[str, str | None]:
     return "", None
 
 
-def refine(parent: Finding, added: list[Finding], outcome: Outcome) -> None:
-    """Give the finding that asked for the plan the plan, and a precise suggestion when the plan has one."""
-    parent.plan = outcome.plan
-    parent.details = {
-        **parent.details,
-        "explained": True,
-        "analyzed": outcome.analyzed,
-        "connection": outcome.connection,
-    }
-    if parent.kind != "slow_query":
-        return
-    old = parent.suggestion
-    if added:
-        new = f"the plan shows {added[0].details.get('summary')}: {added[0].suggestion}"
-    else:
-        new = "EXPLAIN shows no missing index; fetch fewer rows or columns, or cache the result"
-    parent.suggestion = new
-    if old and parent.message.endswith(old):
-        parent.message = parent.message[: -len(old)] + new
-
-
-__all__ = ["Context", "ModelNamer", "build", "describe", "refine", "suggestion"]
+__all__ = ["LABEL", "Context", "ModelNamer", "checked", "describe", "suggestion"]

@@ -1,7 +1,8 @@
 """The fix for each plan smell, in the words of the framework that ran the statement.
 
-Django gets ``models.Index(fields=[...], name=...)`` (or ``db_index=True``), SQLAlchemy ``Index(...)`` (or
-``mapped_column(..., index=True)``), anything else the SQL: ``CREATE INDEX CONCURRENTLY`` on PostgreSQL.
+Django gets ``models.Index(fields=[...], name=...)`` (or ``db_index=True``), SQLAlchemy ``Index(...)`` in the
+mapped class's ``__table_args__`` (or ``mapped_column(..., index=True)``), anything else (a table no class
+maps, raw SQL) the SQL: ``CREATE INDEX CONCURRENTLY`` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -79,16 +80,14 @@ def index(target: Target) -> tuple[str, str]:
             owner = f"{target.model}.{target.names[0]}" if target.model else f"the {target.names[0]} field"
             fix += f" (or db_index=True on {owner})"
         return fix, sql
-    if target.orm == "sqlalchemy":
+    if target.orm == "sqlalchemy" and target.model:
         parts = ", ".join(
             target.attribute(f) + (".desc()" if target.desc(i) else "") for i, f in enumerate(target.names)
         )
-        where = f"{target.model}.__table_args__" if target.model else f"the {target.table} table"
         ix = index_name(target.table, target.columns, prefix="ix_", limit=63)
-        fix = f'add Index("{ix}", {parts}) to {where}'
+        fix = f'add Index("{ix}", {parts}) to {target.model}.__table_args__'
         if single:
-            column = target.attribute(target.names[0]).replace(".c.", ".")
-            fix += f" (or mapped_column(..., index=True) on {column})"
+            fix += f" (or mapped_column(..., index=True) on {target.attribute(target.names[0])})"
         return fix, sql
     return f"add an index: {sql}", sql
 
@@ -109,7 +108,7 @@ def unwrap(target: Target, wrapper: str) -> str:
         known = _DJANGO_FUNCTIONS.get(wrapper)
         expr = f'{known}("{field}")' if known else f'Func(F("{field}"), function="{wrapper.upper()}")'
         return f'{lead}add models.Index({expr}, name="{name}") to {target.meta}'
-    if target.orm == "sqlalchemy":
+    if target.orm == "sqlalchemy" and target.model:
         ix = index_name(target.table, [wrapper, column], prefix="ix_", limit=63)
         return f'{lead}Index("{ix}", func.{wrapper}({target.attribute(field)}))'
     return f"{lead}CREATE INDEX {name} ON {target.table} (({wrapper}({column})));"
@@ -128,7 +127,15 @@ def pattern_search(target: Target) -> str:
                 f'{lead}, or add GinIndex(fields=["{field}"], name="{name}", opclasses=["gin_trgm_ops"]) '
                 f"to {target.meta} (django.contrib.postgres, with TrigramExtension() in a migration)"
             )
-        return f"{lead}, or CREATE INDEX {name} ON {target.table} USING gin ({field} gin_trgm_ops) (pg_trgm)"
+        if target.orm == "sqlalchemy" and target.model:
+            ix = index_name(target.table, [field, "trgm"], prefix="ix_", limit=63)
+            return (
+                f'{lead}, or add Index("{ix}", {target.attribute(field)}, postgresql_using="gin", '
+                f'postgresql_ops={{"{field}": "gin_trgm_ops"}}) to {target.model}.__table_args__ '
+                "(with CREATE EXTENSION pg_trgm in a migration)"
+            )
+        column = target.columns[0]
+        return f"{lead}, or CREATE INDEX {name} ON {target.table} USING gin ({column} gin_trgm_ops) (pg_trgm)"
     search = "a FULLTEXT index and MATCH ... AGAINST" if target.vendor == "mysql" else "an FTS5 table"
     return f"{lead}, or use full-text search ({search})"
 
@@ -161,7 +168,7 @@ def keyset(target: Target) -> str:
         return (
             f'paginate by key instead of OFFSET: .filter({key}__gt=last_{key}).order_by("{key}")[:page_size]'
         )
-    if target.orm == "sqlalchemy":
+    if target.orm == "sqlalchemy" and target.model:
         attr = target.attribute(key)
         return f"paginate by key instead of OFFSET: .where({attr} > last_{key}).order_by({attr}).limit(n)"
     return f"paginate by key instead of OFFSET: WHERE {key} > :last_{key} ORDER BY {key} LIMIT :page_size"

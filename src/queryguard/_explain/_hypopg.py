@@ -8,17 +8,12 @@ after. queryguard never installs the extension; it uses it when the database alr
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 from ._pgexec import execute as _execute
-from ._plan import Smell
+from ._plan import INDEX_KINDS, Smell, suggests_index
 
-INDEX_KINDS: Final = frozenset(("full_scan", "unindexed_join", "temp_sort", "sort_spill"))
-
-
-def suggests_index(smell: Smell) -> bool:
-    """Whether ``smell``'s fix is an index on its columns (a wildcard pattern search's is not)."""
-    return smell.kind in INDEX_KINDS and bool(smell.columns) and not smell.details.get("pattern_search")
+__all__ = ["INDEX_KINDS", "create_index", "installed", "suggests_index", "total_cost", "verify"]
 
 
 def verify(cur: Any, smells: list[Smell], explain: Callable[[], Any]) -> bool | None:

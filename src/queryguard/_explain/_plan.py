@@ -17,6 +17,10 @@ MIN_ROWS: Final = 1_000
 LARGE_OFFSET: Final = 1_000
 #: Estimated and actual rows this many times apart make a misestimate.
 MISESTIMATE_RATIO: Final = 10.0
+#: The smells whose fix is an index on their columns, in the order their columns lead a combined index.
+INDEX_KINDS: Final = ("full_scan", "unindexed_join", "temp_sort", "sort_spill")
+#: The most columns one suggested index has.
+INDEX_COLUMNS: Final = 3
 
 
 class Unusable(Exception):
@@ -57,6 +61,7 @@ class Outcome:
     smells: list[Smell]
     connection: str = "new"  # "session" when it ran on the statement's own connection
     hypopg: bool | None = None  # PostgreSQL only: whether suggestions were verified with HypoPG
+    index: Smell | None = None  # the one index for the statement (see one_index), verified where it can be
 
 
 @dataclasses.dataclass
@@ -254,6 +259,35 @@ def scan_smell(
         smell = Smell("full_scan", table, searched[:1], summary, node, rows, schema=schema)
         smell.details["pattern_search"] = True
     return smell
+
+
+def suggests_index(smell: Smell) -> bool:
+    """Whether ``smell``'s fix is an index on its columns (a wildcard pattern search's is not)."""
+    return smell.kind in INDEX_KINDS and bool(smell.columns) and not smell.details.get("pattern_search")
+
+
+def one_index(smells: Sequence[Smell]) -> Smell | None:
+    """The one index a statement needs: what its filter and its order ask of the table of its worst smell.
+
+    The smells that an index would fix on that table lend their columns in turn (the filter's first, then a
+    join's, then the sort's, each column once, at most :data:`INDEX_COLUMNS`), so that a filter and an
+    ORDER BY are served by one index. None when no smell asks for an index.
+    """
+    candidates = sorted((s for s in smells if suggests_index(s)), key=lambda s: INDEX_KINDS.index(s.kind))
+    if not candidates:
+        return None
+    lead = candidates[0]
+    flags: dict[str, bool] = {}
+    for smell in candidates:
+        if (smell.schema, smell.table) != (lead.schema, lead.table):
+            continue
+        desc = smell.details.get("descending") or ()
+        for i, column in enumerate(smell.columns):
+            flags.setdefault(column, bool(i < len(desc) and desc[i]))
+    columns = tuple(flags)[:INDEX_COLUMNS]
+    index = Smell(lead.kind, lead.table, columns, lead.summary, lead.node, lead.rows, lead.kept, lead.schema)
+    index.details["descending"] = tuple(flags[column] for column in columns)
+    return index
 
 
 def wrapped_indexed(refs: Sequence[_lex.Ref], info: TableInfo) -> list[_lex.Ref]:

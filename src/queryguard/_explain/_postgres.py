@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from . import _hypopg
 from ._pgexec import cursor, execute
-from ._plan import Outcome, Request, TableInfo, Unusable
+from ._plan import Outcome, Request, TableInfo, Unusable, one_index
 from ._postgres_plan import find_smells
 from ._safety import Refused
 
@@ -29,7 +29,8 @@ SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples ELSE COALESCE(s.n_live_tup, 0)
   ARRAY(SELECT a.attname::text FROM pg_index i JOIN pg_attribute a
         ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = c.oid),
   ARRAY(SELECT a.attname::text FROM pg_constraint k JOIN pg_attribute a
-        ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.conrelid = c.oid AND k.contype = 'f')
+        ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.conrelid = c.oid AND k.contype = 'f'),
+  pg_relation_size(c.oid) > 0
 FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass(%s)
 """
 #: A user-defined function (not of an extension) that planning could run without the text naming it: one
@@ -74,8 +75,12 @@ def run(conn: Any, req: Request) -> Outcome:
             return infos[key]
 
         smells = find_smells(plan, req.facts, info, analyzed=req.analyze)
-        hypopg = _hypopg.verify(cur, smells, lambda: _explain(cur, req.sql, req.params, analyze=False))
-    return Outcome("postgresql", plan, req.analyze, smells, "session" if req.session else "new", hypopg)
+        index = one_index(smells)
+        hypopg = _hypopg.verify(
+            cur, [index] if index else [], lambda: _explain(cur, req.sql, req.params, analyze=False)
+        )
+    connection = "session" if req.session else "new"
+    return Outcome("postgresql", plan, req.analyze, smells, connection, hypopg, index)
 
 
 def _status(conn: Any) -> int:
@@ -151,6 +156,10 @@ def _table_info(cur: Any, table: str, schema: str | None) -> TableInfo:
     if row is None:
         return TableInfo()
     rows = float(row[0]) if row[0] is not None and row[0] >= 0 else None
+    if not rows and row[3]:
+        # Never analysed (and the statistics not yet sent): the planner's own estimate from the table's size.
+        plan = _explain(cur, f"SELECT 1 FROM ONLY {name}", None, analyze=False)
+        rows = float(plan.get("Plan", {}).get("Plan Rows") or 0) if isinstance(plan, dict) else rows
     return TableInfo(rows, frozenset(row[1] or ()), frozenset(row[2] or ()))
 
 

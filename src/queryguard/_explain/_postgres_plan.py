@@ -79,7 +79,8 @@ def _seq_scan(
     read = max(facts.rows or 0.0, kept + removed) or None
     found = [_function_smell(table, ref, node, read, kept) for ref in _plan.wrapped_indexed(filters, facts)]
     columns = _plan.index_columns(filters, facts)
-    selective = read is None or kept <= read * 0.1
+    # The planner's estimate for a pattern that starts with a wildcard is a fixed guess, not a measure.
+    selective = read is None or kept <= read * 0.1 or (bool(searched) and not columns and not analyzed)
     if (columns or searched) and _plan.worth_indexing(read) and selective and not found:
         smell = _plan.scan_smell(table, columns, searched, f"Seq Scan on {table}", node, facts, read)
         smell.kept = kept

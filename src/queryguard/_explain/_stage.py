@@ -15,7 +15,7 @@ from typing import Any, Final
 from .._config import Config
 from .._events import Finding
 from .._guard import internal_error
-from . import _findings, _redact, _run, _safety
+from . import _findings, _redact, _run, _safety, _verdict
 from ._plan import Outcome
 
 logger = logging.getLogger("queryguard")
@@ -161,18 +161,19 @@ def refused(finding: Finding, reason: str) -> None:
 
 
 def apply(findings: list[Finding], item: Item, outcome: Outcome, config: Config) -> list[Finding]:
-    """Set the plan on the item's finding, and insert the plan findings right after it (in place)."""
+    """Complete the item's finding with the plan, its smells and the one fix (in place; see :mod:`._verdict`).
+
+    Returns the finding when the plan changed its verdict (the caller reports it again), else nothing.
+    """
     parent = item.parent
     event = parent.event
-    namer = getattr(getattr(event, "explainer", None), "model_fields", None)
-    ctx = _findings.Context(
-        parent, outcome, getattr(event, "orm", None), config.show_params, namer if callable(namer) else None
-    )
-    added = [f for f in _findings.build(ctx) if f.kind not in config.ignore_kinds]
-    _findings.refine(parent, added, outcome)
-    index = next((i for i, f in enumerate(findings) if f is parent), len(findings) - 1)
-    findings[index + 1 : index + 1] = added
-    return added
+    source = getattr(event, "explainer", None)
+    namer = getattr(source, "model_fields", None)
+    orm = getattr(event, "orm", None) or getattr(source, "orm", None)
+    ctx = _findings.Context(parent, outcome, orm, config.show_params, namer if callable(namer) else None)
+    smells = [smell for smell in outcome.smells if smell.kind not in config.ignore_kinds]
+    changed = _verdict.complete(ctx, smells, slow_query_ms=config.slow_query_ms)
+    return [parent] if changed and any(f is parent for f in findings) else []
 
 
 def notify(capture: Any, added: list[Finding]) -> None:
