@@ -318,3 +318,43 @@ def table_name_from_meta() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT MAX(n) FROM {_events_table()}")
         return int(cursor.fetchone()[0])
+
+
+class _AuthorUrls:
+    """A URLconf of one generic view (Django's own code loads the object: no frame of the user's)."""
+
+    @property
+    def urlpatterns(self) -> list[Any]:
+        from django.http import HttpResponse
+        from django.urls import path
+        from django.views.generic import DetailView
+
+        class AuthorDetail(DetailView):  # type: ignore[type-arg]
+            model = Author
+
+            def render_to_response(self, context: Any, **kwargs: Any) -> HttpResponse:
+                return HttpResponse(self.object.name)
+
+        return [path("authors/<int:pk>/", AuthorDetail.as_view())]
+
+
+@case()
+def two_requests_to_a_generic_view() -> list[int]:
+    """A test sends two requests to a generic DetailView; each loads its author once, in Django's code:
+    two units of work in one test, not a loop (seen in a Django tutorial's test suite)."""
+    from django.test import Client, override_settings
+
+    with override_settings(ROOT_URLCONF=_AuthorUrls(), ALLOWED_HOSTS=["testserver"]):
+        client = Client()
+        first = client.get("/authors/1/")
+        second = client.get("/authors/2/")
+    return [first.status_code, second.status_code]
+
+
+@case()
+def same_row_created_from_two_lines() -> int:
+    """Two Counter rows with the same values, created from two lines: two rows written, not a read asked
+    twice; no finding."""
+    first = Counter.objects.create(name="visit", value=1)
+    second = Counter.objects.create(name="visit", value=1)
+    return first.pk + second.pk

@@ -443,3 +443,33 @@ def two_statements_once_each(db: Any) -> int:
     authors = int(cursor.fetchone()[0])
     cursor.execute("SELECT COUNT(id) FROM raw_book")
     return authors + int(cursor.fetchone()[0])
+
+
+@case()
+def same_increment_from_two_callers(db: Any) -> None:
+    """One counter incremented by two callers with identical parameters: two increments, not a read asked
+    twice; no finding (a write repeated is not a duplicate)."""
+
+    def like(counter_id: int) -> None:
+        db.cursor().execute(db.sql("UPDATE raw_counter SET value = value + 1 WHERE id = ?"), (counter_id,))
+
+    def on_like_button() -> None:
+        like(3)
+
+    def on_double_tap() -> None:
+        like(3)
+
+    on_like_button()
+    on_double_tap()
+
+
+@case()
+def same_row_inserted_from_two_lines(db: Any) -> None:
+    """Two audit rows with the same values, written from two lines: two rows, not a duplicate; no finding."""
+    sql = db.sql(
+        "INSERT INTO raw_counter_copy (id, name, value) "
+        "SELECT COALESCE(MAX(id), 0) + 1, ?, ? FROM raw_counter_copy"
+    )
+    cursor = db.cursor()
+    cursor.execute(sql, ("login", 1))
+    cursor.execute(sql, ("login", 1))

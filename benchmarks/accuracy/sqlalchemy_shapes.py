@@ -212,3 +212,34 @@ def insert_from_select(session: Session) -> None:
 
     source = select(Event.id + 1000, Event.kind).where(Event.n <= 10)
     session.execute(insert(Counter).from_select(["id", "name"], source))
+
+
+def _author_named(session: Session, name: str) -> Author | None:
+    return session.scalars(select(Author).where(Author.name == name)).first()
+
+
+def _check_name_free(session: Session, name: str) -> bool:
+    return _author_named(session, name) is None
+
+
+def _validate(session: Session, payload: dict[str, str]) -> list[str]:
+    return [] if _check_name_free(session, payload["name"]) else ["name taken"]
+
+
+@case()
+def one_validation_per_request_two_requests(session: Session) -> list[int]:
+    """A Flask test client sends two sign-ups; each request validates its name once, three frames deep in
+    the application: two units of work in one test, not a loop (seen in a Flask API's test suite)."""
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+    @app.post("/authors")
+    def create() -> tuple[dict[str, list[str]], int]:
+        errors = _validate(session, request.get_json())
+        return {"errors": errors}, 400 if errors else 201
+
+    client = app.test_client()
+    first = client.post("/authors", json={"name": "new author"})
+    second = client.post("/authors", json={"name": "author 1"})
+    return [first.status_code, second.status_code]
