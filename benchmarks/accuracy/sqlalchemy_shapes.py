@@ -243,3 +243,23 @@ def one_validation_per_request_two_requests(session: Session) -> list[int]:
     first = client.post("/authors", json={"name": "new author"})
     second = client.post("/authors", json={"name": "author 1"})
     return [first.status_code, second.status_code]
+
+
+@case()
+def two_expired_objects_read_on_one_line(session: Session) -> str:
+    """One line reads a column of two objects that the session expired: each object is refreshed once, by
+    two different expressions of one line run once; not a loop (seen in a Flask API: one
+    ``User.id == self.id, User.following.contains(user)`` refreshing ``self`` and ``user`` after a commit)."""
+    first = session.get(Author, 1)
+    second = session.get(Author, 2)
+    assert first is not None and second is not None
+    session.expire_all()
+    return first.name + second.name
+
+
+@case()
+def two_gets_on_one_line(session: Session) -> str:
+    """Two lookups written side by side on one line, run once: two places, as on two lines; no finding."""
+    first, second = session.get(Author, 1), session.get(Author, 2)
+    assert first is not None and second is not None
+    return first.name + second.name
