@@ -34,6 +34,22 @@ def add_all_then_flush_with_ids(session: Session) -> None:
     session.flush()
 
 
+@case(databases=("sqlite", "mysql"))  # PostgreSQL's sequences do not know the seeded keys
+def add_all_without_keys_then_flush(session: Session) -> None:
+    """add_all() of five rows whose keys the database assigns, one flush: on SQLite the ORM sends one
+    INSERT ... RETURNING per row, its own way of writing one call; no finding."""
+    session.add_all([Counter(name=f"keyless {i}") for i in range(5)])
+    session.flush()
+
+
+@case(databases=("sqlite", "mysql"))
+def add_keyless_in_loop_and_flush_each(session: Session) -> None:
+    """A keyless row added and flushed per iteration: one flush per row is a write loop."""
+    for i in range(3):
+        session.add(Counter(name=f"one by one {i}"))
+        session.flush()  # expect: write_loop
+
+
 @case()
 def change_each_and_flush_once(session: Session) -> None:
     """Twenty loaded objects changed, one flush: the ORM batches the UPDATEs, no finding."""

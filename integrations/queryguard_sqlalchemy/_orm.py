@@ -185,24 +185,55 @@ def on_load(target: object, context: Any, *args: Any) -> None:
             query.rowcount += 1
 
 
+#: The session flushing in this context and its unit of work: the statements a flush sends one by one
+#: (new rows whose keys it must read back, on SQLite) are the unit of work's batch, not the user's loop.
+_flushing: contextvars.ContextVar[tuple[Session, Any] | None] = contextvars.ContextVar(
+    "queryguard_flush", default=None
+)
+
+
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    _flushing.set((session, flush_context))
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    _flushing.set(None)
+
+
+def flush_batch() -> int | None:
+    """The id of the flush sending the current statement, or None outside a flush (one context look-up)."""
+    flushing = _flushing.get()
+    if flushing is None:
+        return None
+    # A flush that raised never reached after_flush_postexec: the session says whether it still runs.
+    return id(flushing[1]) if getattr(flushing[0], "_flushing", False) else None
+
+
 _LISTENERS: tuple[tuple[Any, str, Any], ...] = ((Mapper, "load", on_load), (Mapper, "refresh", on_load))
+_SESSION_LISTENERS: tuple[tuple[Any, str, Any], ...] = (
+    (Session, "before_flush", _before_flush),
+    (Session, "after_flush_postexec", _after_flush),
+)
 
 
 def listen() -> None:
-    """Add the row-counting listeners for every mapped class."""
+    """Add the row-counting listeners for every mapped class, and the flush listeners of every session."""
     register_hooks()
     for target, name, fn in _LISTENERS:
         if not event.contains(target, name, fn):
             event.listen(target, name, fn, raw=True)  # raw: the InstanceState, no wrapper call
+    for target, name, fn in _SESSION_LISTENERS:
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn)
 
 
 def remove() -> None:
     """Remove what :func:`listen` added (the frame hooks stay: they only run inside a call-site walk)."""
-    for target, name, fn in _LISTENERS:
+    for target, name, fn in (*_LISTENERS, *_SESSION_LISTENERS):
         if event.contains(target, name, fn):
             event.remove(target, name, fn)
 
 
 def listening() -> bool:
     """True when any ORM listener of queryguard is in place."""
-    return any(event.contains(target, name, fn) for target, name, fn in _LISTENERS)
+    return any(event.contains(target, name, fn) for target, name, fn in (*_LISTENERS, *_SESSION_LISTENERS))

@@ -36,6 +36,7 @@ class QueryEvent:
     __slots__ = (
         "_site",
         "alias",
+        "batch",
         "blocking",
         "duration_ms",
         "error",
@@ -74,6 +75,7 @@ class QueryEvent:
         started: float | None = None,
         explainer: Any = None,
         callsite: _callsite.RawSite | str | None = None,
+        batch: int | None = None,
     ) -> None:
         self.sql = sql
         self.params = params
@@ -92,6 +94,9 @@ class QueryEvent:
         self.started = time.perf_counter() if started is None else started
         self.explainer = explainer
         self.blocking = False
+        # One ORM call that sent its rows one statement at a time (a SQLAlchemy flush): its id, shared by
+        # every statement of that call. They are the ORM's own way of writing, not a loop of the user's.
+        self.batch = batch
         self._site: Any = callsite
 
     @property

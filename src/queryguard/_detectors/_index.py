@@ -28,6 +28,7 @@ _DURATION = operator.attrgetter("duration_ms")
 _EXECUTEMANY = operator.attrgetter("executemany")
 _ROWCOUNT = operator.attrgetter("rowcount")
 _PARAMS = operator.attrgetter("params")
+_BATCH = operator.attrgetter("batch")
 _NOT_NEGATIVE = (-1).__lt__  # for row counts: -1 means unknown
 #: How far back, in stored statements, the SELECT that loaded a loop's parent rows is looked for.
 _PARENT_WINDOW = 200
@@ -46,6 +47,8 @@ class Group:
     stack: tuple[str, ...] = ()
     #: the last statement of the group (with ``example``, what a page loop changes from call to call)
     last: QueryEvent | None = None
+    #: the ORM batches (one flush each) its statements were sent in; None: one not sent by such a batch
+    batches: set[int | None] = dataclasses.field(default_factory=set)
     count: int = 0
     total_ms: float = 0.0
     rows: int = 0
@@ -83,6 +86,7 @@ class Group:
         for (text, params), n in entry.keys.items():
             self.params[params] += n
             self.texts.add(text)
+        self.batches.add(None)  # aggregated: their batches are not kept
         if self.last is None:
             self.last = entry.example
         self.add_facts(entry.example)
@@ -104,12 +108,18 @@ class Group:
         self.rows += sum(known)
         self.rows_known += len(known)
         self.params.update(keys)
+        self.batches.update(map(_BATCH, events))
         self.last = events[-1]
         if self.relation is None or self.orm is None:
             for event in events:
                 self.add_facts(event)
                 if self.relation is not None and self.orm is not None:
                     break
+
+    @property
+    def one_orm_call(self) -> bool:
+        """Whether one ORM call (one flush) sent every statement of the group: the ORM's way, not a loop."""
+        return len(self.batches) == 1 and None not in self.batches
 
     @property
     def distinct(self) -> int:
