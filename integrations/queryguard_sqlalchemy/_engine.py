@@ -23,31 +23,40 @@ from queryguard._capture import _active
 from queryguard._guard import internal_error
 
 from . import _sites
+from ._explain import EngineSource, bound
 from ._orm import _EAGER, counting, flush_batch
 
 #: Vendors under the names the core's EXPLAIN backends and suggestions know.
 _VENDORS = {"postgresql": "postgresql", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
-_facts: weakref.WeakKeyDictionary[Dialect, tuple[str, str, bool]] = weakref.WeakKeyDictionary()
+#: ``(vendor, alias, is_async, EXPLAIN source)`` of an engine's dialect.
+Facts = tuple[str, str, bool, EngineSource | None]
+_facts: weakref.WeakKeyDictionary[Dialect, Facts] = weakref.WeakKeyDictionary()
 #: The dialect seen last and its facts: one identity test per statement in the common one-engine case.
-_last: tuple[Any, tuple[str, str, bool]] = (None, ("", "", False))
+_last: tuple[Any, Facts] = (None, ("", "", False, None))
 
 
 def engine_facts(engine: Engine) -> tuple[str, str, bool]:
     """``(vendor, alias, is_async)`` of an engine; the alias is its database name, never its URL."""
+    return _engine_facts(engine)[:3]
+
+
+def _engine_facts(engine: Engine) -> Facts:
     dialect = engine.dialect
     facts = _facts.get(dialect)
     if facts is None:
         database = engine.url.database or ""
         if dialect.name == "sqlite":
             database = "memory" if database in ("", ":memory:") else os.path.basename(database)
-        facts = (_VENDORS.get(dialect.name, dialect.name), database or "default", bool(dialect.is_async))
+        vendor, alias = _VENDORS.get(dialect.name, dialect.name), database or "default"
+        source = EngineSource(engine, vendor, alias) if vendor in ("postgresql", "sqlite", "mysql") else None
+        facts = (vendor, alias, bool(dialect.is_async), source)
         _facts[dialect] = facts
     return facts
 
 
-def _facts_of(dialect: Dialect, context: ExecutionContext) -> tuple[str, str, bool]:
+def _facts_of(dialect: Dialect, context: ExecutionContext) -> Facts:
     global _last
-    facts = _facts.get(dialect) or engine_facts(context.root_connection.engine)
+    facts = _facts.get(dialect) or _engine_facts(context.root_connection.engine)
     _last = (dialect, facts)
     return facts
 
@@ -106,7 +115,9 @@ def _record(
     ended = perf_counter()
     try:
         dialect = context.dialect
-        vendor, alias, is_async = _last[1] if _last[0] is dialect else _facts_of(dialect, context)
+        vendor, alias, is_async, source = _last[1] if _last[0] is dialect else _facts_of(dialect, context)
+        # A sync engine's events name their Connection too: the foreground explains on it (see _explain).
+        explainer = source if is_async or source is None else bound(source, context.root_connection)
         rowcount = -1 if error is not None else cursor.rowcount
         found = _sites.facts(statement, 2)  # the walk starts above do_execute
         query = QueryEvent(
@@ -125,6 +136,7 @@ def _record(
             relation_root=found.relation_root,
             error=None if error is None else type(error).__name__,
             started=started,
+            explainer=explainer,
             callsite=found.site,
             batch=flush_batch() if not many else None,
         )
