@@ -72,7 +72,7 @@ class Event(QueryEvent):
         self.executemany = executemany
         self.is_async = self.blocking = False
         self.orm = "django"
-        self.relation = self.relation_kind = self.relation_path = self.relation_root = None
+        self.relation = self.relation_kind = self.relation_path = self.relation_root = self.batch = None
         self.error = error
         self.started = started
         self.explainer = explainer

@@ -45,7 +45,6 @@ LOOP_OF_UPDATES = ("UPDATE author SET name = 'x' WHERE id = %s", [1, 1, 2, 2, 3,
         ("n_plus_one", LOOP_OF_SELECT_STAR, "duplicate_query"),
         ("n_plus_one", LOOP_OF_SELECT_STAR, "select_star"),
         ("n_plus_one", LOOP_OF_SELECT_STAR, "slow_query"),
-        ("write_loop", LOOP_OF_UPDATES, "duplicate_query"),
         ("write_loop", LOOP_OF_UPDATES, "slow_query"),
     ],
 )

@@ -175,3 +175,14 @@ def test_no_parameters_have_one_key_whatever_the_container(empty: object) -> Non
 def test_the_page_a_statement_asks_for(sql: str, params: Any, vendor: str, page: tuple[Any, Any]) -> None:
     """LIMIT and OFFSET are read from the outermost query, literal or bound in any placeholder style."""
     assert page_of(sql, params, vendor) == page
+
+
+def test_the_same_write_twice_is_no_duplicate() -> None:
+    """An increment sent twice with identical parameters writes twice: writes are never duplicates."""
+    conn = shop_db()
+    conn.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)")
+    conn.execute("INSERT INTO counter VALUES (1, 0)")
+    with queryguard.capture() as cap:
+        conn.execute("UPDATE counter SET n = n + 1 WHERE id = ?", (1,))
+        conn.execute("UPDATE counter SET n = n + 1 WHERE id = ?", (1,))
+    assert cap.findings == []

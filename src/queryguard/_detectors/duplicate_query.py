@@ -1,4 +1,7 @@
-"""``duplicate_query``: the identical statement with identical parameters, more than once in one unit.
+"""``duplicate_query``: the same read, asked more than once in one unit.
+
+Only reads: a write asked twice writes twice (``SET n = n + 1``), and writes repeated from one place are the
+write-loop detector's business.
 
 Two statements are the same read when they have the same text, equal parameters (whatever their
 containers: ``()``, ``[]``, ``{}`` and None are all "no parameters") and the same database, and nothing
@@ -48,7 +51,7 @@ def _stored(runs: list[Run], skip: set[str], overflow: list[Any], config: Config
         by_text.setdefault(run[1][0].sql, []).append(run)
     seen: _Seen = {}
     for text, same_text in by_text.items():
-        if same_text[0][0].stmt.fingerprint in skip:
+        if not _duplicable(same_text[0][0].stmt, skip):
             continue
         counts: Counter[Any] = Counter()
         for _, _, keys in same_text:
@@ -159,7 +162,7 @@ def _final_epoch(agg: Any, final: _Epoch) -> Any:
 
 
 def _duplicable(stmt: Statement, skip: set[str]) -> bool:
-    return stmt.kind != "transaction" and stmt.fingerprint not in skip
+    return stmt.kind == "select" and stmt.fingerprint not in skip
 
 
 def _finding(
