@@ -23,6 +23,7 @@ unnamed. Rows: the driver does not know how many rows a SELECT returns on SQLite
 from __future__ import annotations
 
 import contextvars
+import itertools
 from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any, Protocol
@@ -187,13 +188,16 @@ def on_load(target: object, context: Any, *args: Any) -> None:
 
 #: The session flushing in this context and its unit of work: the statements a flush sends one by one
 #: (new rows whose keys it must read back, on SQLite) are the unit of work's batch, not the user's loop.
-_flushing: contextvars.ContextVar[tuple[Session, Any] | None] = contextvars.ContextVar(
+_flushing: contextvars.ContextVar[tuple[Session, int] | None] = contextvars.ContextVar(
     "queryguard_flush", default=None
 )
 
 
+_flushes = itertools.count(1)  # a serial, not id(): a finished flush's id is soon another's
+
+
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
-    _flushing.set((session, flush_context))
+    _flushing.set((session, next(_flushes)))
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
@@ -206,7 +210,7 @@ def flush_batch() -> int | None:
     if flushing is None:
         return None
     # A flush that raised never reached after_flush_postexec: the session says whether it still runs.
-    return id(flushing[1]) if getattr(flushing[0], "_flushing", False) else None
+    return flushing[1] if getattr(flushing[0], "_flushing", False) else None
 
 
 _LISTENERS: tuple[tuple[Any, str, Any], ...] = ((Mapper, "load", on_load), (Mapper, "refresh", on_load))

@@ -102,3 +102,16 @@ async def test_async_rows_added_at_once_are_no_write_loop(async_engine: Any) -> 
     finally:
         async with async_engine.begin() as conn:
             await conn.run_sync(Base.metadata.drop_all)
+
+
+def test_a_change_flushed_per_object_is_a_write_loop(visits: Engine) -> None:
+    """Each loaded object changed and flushed in turn: one flush per row (each a new flush, never one)."""
+    with Session(visits) as session:
+        session.add_all([Visit(page=f"/u/{n}") for n in range(3)])
+        session.commit()
+        with queryguard.capture() as cap:
+            for visit in session.query(Visit).order_by(Visit.id).all():
+                visit.page += "/changed"
+                session.flush()
+        session.rollback()
+    assert write_loops(cap) == [3]
