@@ -148,6 +148,16 @@ def test_findings_in_test_code_fail_nothing(sqlite_shop: pytest.Pytester, run: R
     )
 
 
+def test_workers_tell_test_code_apart(sqlite_shop: pytest.Pytester, run: Run) -> None:
+    """With pytest-xdist each worker knows its fixtures and test modules: the outcome of a serial run."""
+    write(sqlite_shop, SHOP_TESTING)
+    result = run("-n", "2", "--queryguard")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(
+        ["queryguard: 4 tests analysed (1 failed by queryguard), * (1 failing, 4 in test code)"]
+    )
+
+
 def test_test_code_enters_no_baseline_and_no_report(sqlite_shop: pytest.Pytester, run: Run) -> None:
     """The baseline and the report hold only the application's findings."""
     write(sqlite_shop, SHOP_TESTING)
