@@ -1,4 +1,4 @@
-"""A small async bookshop API with four deliberate database mistakes for queryguard to find.
+"""A small async bookshop API with five deliberate database mistakes for queryguard to find.
 
 Run it with ``uvicorn app:app`` from this folder, then open http://127.0.0.1:8000/books. Each request
 is a unit of work: queryguard logs its findings when the request ends, and (enabled here for the demo)
@@ -56,6 +56,11 @@ class BookOut(BaseModel):
     author: str
 
 
+class ReviewOut(BaseModel):
+    book_id: int
+    stars: int
+
+
 class AuthorOut(BaseModel):
     name: str
     books: int
@@ -111,6 +116,14 @@ async def add_reviews(book_id: int, stars: list[int]) -> dict[str, int]:
             ids.append(review.id)
         await session.commit()
         return {"created": len(ids)}
+
+
+@app.get("/reviews")
+async def reviews(reviewer: str) -> list[ReviewOut]:
+    """Mistake 5, slow query: a filter on a column with no index reads every review (EXPLAIN says which)."""
+    async with SessionLocal() as session:
+        found = await session.scalars(select(Review).where(Review.reviewer == reviewer))
+        return [ReviewOut(book_id=review.book_id, stars=review.stars) for review in found]
 
 
 @app.get("/stats")

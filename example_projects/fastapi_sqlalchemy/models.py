@@ -32,4 +32,5 @@ class Review(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     book_id: Mapped[int] = mapped_column(ForeignKey("book.id"), index=True)
     stars: Mapped[int]
+    reviewer: Mapped[str] = mapped_column(String(100), default="guest")  # no index: /reviews is slow
     book: Mapped[Book] = relationship(back_populates="reviews")
