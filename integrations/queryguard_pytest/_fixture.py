@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from queryguard import Capture, Finding, QueryEvent, QueryGuardViolation
 from queryguard import testing as _testing
+from queryguard._plural import plural
 
 if TYPE_CHECKING:
     from queryguard._report import Report
@@ -118,4 +119,5 @@ class QueryGuardFixture:
         self._raise(message)
 
     def __repr__(self) -> str:
-        return f"<queryguard fixture of {self._unit.item.nodeid}: {self.query_count} queries>"
+        queries = plural(self.query_count, "query", "queries")
+        return f"<queryguard fixture of {self._unit.item.nodeid}: {queries}>"

@@ -8,6 +8,7 @@ import pytest
 
 from queryguard import Capture, Config, ConfigurationError, Finding
 from queryguard._guard import internal_error
+from queryguard._plural import plural
 from queryguard._report import finding_dict
 from queryguard.testing import REPEATS, count_queries, failure_message, tally
 
@@ -112,7 +113,7 @@ class Unit:
         parts = self._budget_parts() if len(others) < len(failing) else []
         if others:
             total = count_queries(self.capture)["total"]
-            lead = "and" if parts else f"ran {total} {'query' if total == 1 else 'queries'} with"
+            lead = "and" if parts else f"ran {plural(total, 'query', 'queries')} with"
             parts.append(f"{lead} {tally(others)} (none allowed)")
         explain = others + [
             f
@@ -127,7 +128,7 @@ class Unit:
         config, parts = self.capture.config, []
         total = count_queries(self.capture)["total"]
         if config.max_queries is not None and total > config.max_queries:
-            parts.append(f"ran {total} queries (at most {config.max_queries} allowed)")
+            parts.append(f"ran {plural(total, 'query', 'queries')} (at most {config.max_queries} allowed)")
         if config.max_db_time_ms is not None and self.capture.db_time_ms > config.max_db_time_ms:
             limit = f"at most {config.max_db_time_ms:g} ms allowed"
             spent = f"spent {self.capture.db_time_ms:.1f} ms in the database ({limit})"

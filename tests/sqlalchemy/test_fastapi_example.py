@@ -134,7 +134,8 @@ def test_each_mistake_is_reported_with_its_fix(server: Server) -> None:
     assert "add .options(joinedload(Book.author))" in output
     assert "duplicate: the same SELECT on book ran 2 times" in output
     assert "write loop: 3 single-row INSERTs into review from app.py:" in output
-    assert "blocking: 1 synchronous database call(s) on the event loop's thread from app.py:" in output
+    assert "GET /stats ran 1 query in " in output
+    assert "blocking: 1 synchronous database call on the event loop's thread from app.py:" in output
     assert " in stats;" in output and "AsyncSession" in output
     assert "GET /books/eager ran" not in output
 

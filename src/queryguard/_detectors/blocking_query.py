@@ -7,6 +7,7 @@ import operator
 from .. import _suggest
 from .._config import Config
 from .._events import Finding, QueryEvent
+from .._plural import plural
 from .._sql import analyze
 from ._finding import of_event
 from ._index import Index, site_of
@@ -28,8 +29,8 @@ def find(index: Index, config: Config) -> list[Finding]:
         first = items[0]
         fix = _suggest.blocking(first.orm)
         message = (
-            f"blocking: {len(items)} synchronous database call(s) on the event loop's thread from {site}; "
-            "every other request waits meanwhile; " + fix
+            f"blocking: {plural(len(items), 'synchronous database call')} on the event loop's thread "
+            f"from {site}; every other request waits meanwhile; " + fix
         )
         total = sum(e.duration_ms for e in items)
         found.append(

@@ -6,6 +6,7 @@ import dataclasses
 
 from .._config import Config
 from .._events import Finding
+from .._plural import plural
 from .._sql import rough_kind
 from . import duplicate_query, n_plus_one, write_loop
 from ._finding import table_label
@@ -34,7 +35,7 @@ def find(index: Index, config: Config) -> list[Finding]:
     causes = _causes(index, config) if over_count or over_time else []
     found = []
     if over_count:
-        what = f"ran {count} queries (at most {config.max_queries} allowed)"
+        what = f"ran {plural(count, 'query', 'queries')} (at most {config.max_queries} allowed)"
         found.append((what, _fix(causes, count, None)))
     if over_time:
         what = f"spent {total:.1f} ms in the database (at most {config.max_db_time_ms:g} ms)"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
+from .._plural import plural
 from ._html import render_html
 from ._model import UnitReport, finding_dict, headline, label, report_dict, split_callsite, statement_dict
 from ._sarif import render_sarif
@@ -51,7 +52,7 @@ class Report:
         self.max_statements = max_statements
 
     def __repr__(self) -> str:
-        return f"<Report {len(self.units)} units, {len(self.findings)} findings>"
+        return f"<Report {plural(len(self.units), 'unit')}, {plural(len(self.findings), 'finding')}>"
 
     @property
     def findings(self) -> list[Finding]:

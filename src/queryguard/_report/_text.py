@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any
 
+from .._plural import plural
 from ._model import headline, label
 from ._redact import shorten
 
@@ -43,14 +44,10 @@ def render_text(data: dict[str, Any], *, color: bool = False, verbose: bool = Fa
     return "\n".join(lines) + "\n"
 
 
-def _plural(n: Any, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else many or word + 's'}"
-
-
 def _text_unit(unit: dict[str, Any], color: bool, verbose: bool) -> list[str]:
     head = (
-        f"{unit['unit'] or '(unnamed unit)'}: {_plural(unit['query_count'], 'query', 'queries')}, "
-        f"{unit['db_time_ms'] or 0:.1f} ms, {_plural(len(unit['findings']), 'finding')}"
+        f"{unit['unit'] or '(unnamed unit)'}: {plural(unit['query_count'], 'query', 'queries')}, "
+        f"{unit['db_time_ms'] or 0:.1f} ms, {plural(len(unit['findings']), 'finding')}"
     )
     lines = [_paint(head, "unit", color)]
     for finding in unit["findings"]:
@@ -90,6 +87,6 @@ def _text_statements(unit: dict[str, Any], color: bool) -> list[str]:
 def _text_summary(summary: dict[str, Any]) -> str:
     kinds = ", ".join(f"{label(kind)}: {n}" for kind, n in summary["by_kind"].items())
     return (
-        f"total: {_plural(summary['units'], 'unit')}, {_plural(summary['queries'], 'query', 'queries')}, "
-        f"{_plural(summary['findings'], 'finding')}" + (f" ({kinds})" if kinds else "")
+        f"total: {plural(summary['units'], 'unit')}, {plural(summary['queries'], 'query', 'queries')}, "
+        f"{plural(summary['findings'], 'finding')}" + (f" ({kinds})" if kinds else "")
     )

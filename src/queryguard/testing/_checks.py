@@ -15,10 +15,11 @@ from .._capture import suppressed
 from .._config import KINDS, Config
 from .._errors import ConfigurationError
 from .._events import Finding
+from .._plural import plural
 from .._sql import analyze
 from .._unit import Capture
 from ._counting import REPEATS, STATEMENT_KINDS, count_queries, events
-from ._messages import failure_message, plural, short_shape, statement_lines, tally
+from ._messages import failure_message, short_shape, statement_lines, tally
 
 
 def _on(using: str | None) -> str:

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from .._events import Finding
+from .._plural import plural
 from .._report import label
 from .._report._redact import shorten
 from .._sql import analyze
@@ -89,11 +90,6 @@ def failure_message(
     if verbose and cap is not None:
         lines.extend(statement_lines(cap, using))
     return "\n".join(lines)
-
-
-def plural(n: int, word: str, many: str = "") -> str:
-    """``1 query``, ``2 queries``: ``n`` and the word in its number (``many``, else ``word`` + s)."""
-    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def _noun(kind: str, n: int) -> str:
