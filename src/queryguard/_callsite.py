@@ -1,7 +1,8 @@
 """Call sites: a cheap raw key on the hot path, turned into ``path:line in function`` only when needed.
 
-The raw key is a tuple of up to three entries, innermost first: ``(code, lasti)`` for a frame of the
-user's own code, or a string returned by a *frame hook*. Integrations register hooks on the code objects of
+The raw key is a tuple of entries, innermost first: ``(code, lasti)`` for a frame of the user's own code
+(up to eight of them: the user-code stack that a loop is told apart by), or a string returned by a *frame
+hook*. Integrations register hooks on the code objects of
 their framework's functions: the Django integration names the template file and line that triggered a query,
 and the relation (``Book.author``) whose descriptor ran it, by reading the frames already being walked.
 Everything under the standard library, site-packages and queryguard's own packages is library code and
@@ -25,7 +26,10 @@ FrameHook = Callable[[FrameType, Any], "str | None"]
 #: A frame a walk counted: its depth from the first frame, code, instruction offset, hook (None: user code).
 Check = tuple[int, CodeType, int, "FrameHook | None"]
 
-_LIBRARY, _USER, _HOOKED = 0, 1, 2
+_LIBRARY, _USER, _HOOKED, _SCRIPT = 0, 1, 2, 3
+#: Pseudo file names of code typed by the user: piped to the interpreter (``python - < script``) or typed at
+#: a prompt (Python's REPL, ``code.interact`` and Django's shell, IDLE, IPython).
+_TYPED = ("<stdin>", "<console>", "<python-input-", "<pyshell#", "<ipython-input-")
 # Keyed by file name, whose hash the string caches: a code object's hash is recomputed on every call.
 _files: dict[str, int] = {}
 # Keyed by id(code); the code object is kept alive beside its hook so that the id cannot be reused.
@@ -37,9 +41,12 @@ _library_prefixes: list[str] = []
 # Walks of statements that may repeat, by the caller's key, most recent first (see _repeat): registering a
 # hook or a library path forgets them.
 _trails: dict[Hashable, list[Any]] = {}
-# Frames walked past the first user frame while looking for the next two (a server's stack is deep).
-_EXTRA_FRAMES = 12
-# Why a walk stopped: the top of the stack, the third user frame, a boundary, the frame limit.
+# User frames a walk keeps: the stack that tells one place in the program from another (see _index).
+_MAX_USER_FRAMES = 8
+# Library frames walked past a user frame while looking for the next (a test client's or server's stack
+# between a view and the test that called it is about ten).
+_EXTRA_FRAMES = 16
+# Why a walk stopped: the top of the stack, the last user frame kept, a boundary, the frame limit.
 _END_STACK, _END_THIRD, _END_BOUNDARY, _END_LIMIT = 0, 1, 2, 3
 
 
@@ -89,13 +96,26 @@ def register_boundary(code: CodeType) -> None:
 
 
 def _classify(name: str) -> int:
-    if name.startswith("<") or "site-packages" in name or "dist-packages" in name:
+    if name.startswith("<"):
+        # Code compiled from a string. Typed or piped to the interpreter: the user's. "<string>" is both
+        # python -c (and exec of a script's text) and what libraries generate (dataclass and namedtuple
+        # methods): _in_script tells them apart frame by frame. Frozen modules, a library's own "<...>"
+        # names and templates are not the user's.
+        kind = _USER if name.startswith(_TYPED) else _SCRIPT if name == "<string>" else _LIBRARY
+    elif "site-packages" in name or "dist-packages" in name:
         kind = _LIBRARY
     else:
         path = os.path.normcase(os.path.abspath(name))
         kind = _LIBRARY if path.startswith(tuple(_library_prefixes)) else _USER
     _files[name] = kind
     return kind
+
+
+def _in_script(frame: FrameType) -> bool:
+    """A ``<string>`` frame that is the user's: the top level of ``python -c`` or of ``exec(text)``
+    (``manage.py shell -c``), or a function it defined in ``__main__``; not a method that a library
+    generated in its own module's namespace."""
+    return frame.f_code.co_name == "<module>" or frame.f_globals.get("__name__") == "__main__"
 
 
 def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None:
@@ -119,21 +139,24 @@ def _walk(f: FrameType | None, event: Any, trail: list[Check] | None) -> tuple[l
     # (user, hooked, the boundary) with its depth from the first frame.
     files = _files
     found: list[SiteEntry] = []
-    left = -1  # frames still allowed once the first user frame is found
+    left = -1  # frames still allowed since the last user frame, once one is found
+    users = 0
     depth = 0
     while f is not None and left:
         code = f.f_code
         kind = files.get(code.co_filename)
         if kind is None:
             kind = _classify(code.co_filename)
-        if kind == 1:  # _USER, inlined: this loop runs for every frame of every statement
+        if not kind:  # _LIBRARY, most frames of a walk: one test (this loop runs for every frame)
+            pass
+        elif kind == 1 or (kind == 3 and _in_script(f)):  # _USER, inlined, or a script's own frame
             found.append((code, f.f_lasti))
             if trail is not None:
                 trail.append((depth, code, f.f_lasti, None))
-            if len(found) >= 3:
+            users += 1
+            if users >= _MAX_USER_FRAMES:
                 return found, _END_THIRD
-            if left < 0:
-                left = _EXTRA_FRAMES
+            left = _EXTRA_FRAMES + 1  # the decrement below counts this frame
         elif kind == 2:
             hooked = _hooks.get(id(code))
             if hooked is not None:
@@ -191,6 +214,38 @@ def describe_stack(site: RawSite | str | None) -> tuple[str, ...]:
     if isinstance(site, str):
         return (site,)
     return tuple(entry if isinstance(entry, str) else _describe_frame(*entry) for entry in site)
+
+
+def place_of(site: RawSite | str | None) -> tuple[Any, ...]:
+    """What tells one place in the program from another: each entry of ``site`` as its file, line and
+    function, with the columns of the expression a user frame was running (two calls on one line are two
+    places). Not the instruction itself: the interpreter may run one call from either of two instructions."""
+    if not site:
+        return ()
+    if isinstance(site, str):
+        return (site,)
+    return tuple(entry if isinstance(entry, str) else _place_of_frame(*entry) for entry in site)
+
+
+_places: dict[tuple[int, int], tuple[CodeType, tuple[str, int | None, int | None]]] = {}
+
+
+def _place_of_frame(code: CodeType, lasti: int) -> tuple[str, int | None, int | None]:
+    known = _places.get((id(code), lasti))
+    if known is not None and known[0] is code:
+        return known[1]
+    columns: tuple[int | None, int | None] = (None, None)
+    positions = getattr(code, "co_positions", None)  # Python 3.11+
+    if positions is not None:
+        for index, position in enumerate(positions()):
+            if index == lasti // 2:
+                columns = (position[2], position[3])
+                break
+    place = (_describe_frame(code, lasti), *columns)
+    if len(_places) > 50_000:
+        _places.clear()
+    _places[(id(code), lasti)] = (code, place)
+    return place
 
 
 def line_of(code: CodeType, lasti: int) -> int:

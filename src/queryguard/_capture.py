@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import operator
-import sys
 import time
 
 # The C accelerated function where there is one: a single call, no exception when no loop runs. Never
@@ -18,7 +17,7 @@ from asyncio.events import _get_running_loop
 from collections.abc import Callable
 from typing import Any
 
-from . import _callsite, _repeat
+from . import _repeat
 from ._config import Config
 from ._events import QueryEvent
 from ._plural import plural
@@ -42,7 +41,9 @@ def record(event: QueryEvent) -> None:
     if not captures:
         return
     if event._site is None:
-        event._site = _callsite.capture(event, sys._getframe(1))
+        # By its text: a loop sends one text again and again, from frames whose walk is then repeated.
+        sql = event.sql
+        event._site = _repeat.capture_repeated(sql if type(sql) is str else None, event, 1)
     deliver(captures, event)
 
 

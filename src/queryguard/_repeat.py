@@ -160,8 +160,8 @@ class Trail:
                     labels.append(label)
         if labels is None:
             return self.site
-        # As in a walk: the user frame that makes three entries (or the first one) ends the site.
-        return (*labels, *self.site[: max(1, 3 - len(labels))])
+        # As in a walk: the labels of the frames under the first user frame, then the user frames.
+        return (*labels, *self.site)
 
 
 #: Trails holding an anchor: :func:`release_anchors` lets the frames go.

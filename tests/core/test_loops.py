@@ -111,8 +111,20 @@ def test_two_single_row_writes_from_one_line_are_a_write_loop() -> None:
         ("SELECT id FROM book WHERE author_id = ? LIMIT 1 OFFSET ?", lambda i: (1, i), ["n_plus_one"]),
         ("SELECT id FROM book WHERE id > ? ORDER BY id LIMIT 50", lambda i: (i * 50,), []),  # keyset
         ("SELECT id FROM book WHERE author_id = ? LIMIT ?", lambda i: (i, 1), ["n_plus_one"]),
+        ("SELECT id FROM author WHERE id = ? LIMIT 21", lambda i: (i,), ["n_plus_one"]),  # Django's get()
+        ("SELECT id FROM book WHERE author_id = ? ORDER BY id LIMIT 50", lambda i: (i,), ["n_plus_one"]),
+        ("SELECT id FROM book WHERE id BETWEEN ? AND ? LIMIT 20", lambda i: (i, i + 20), []),
     ],
-    ids=["offset-pages", "top-five-per-parent", "one-row-walk", "keyset", "bound-limit-one"],
+    ids=[
+        "offset-pages",
+        "top-five-per-parent",
+        "one-row-walk",
+        "keyset",
+        "bound-limit-one",
+        "get-guard",
+        "fifty-per-parent",
+        "range-window",
+    ],
 )
 def test_a_page_is_judged_by_what_it_asks_for(sql: str, params: Any, expected: list[str]) -> None:
     """A loop is a page loop only when each call asks for many rows (a large LIMIT, or a moving OFFSET)."""
@@ -186,3 +198,37 @@ def test_the_same_write_twice_is_no_duplicate() -> None:
         conn.execute("UPDATE counter SET n = n + 1 WHERE id = ?", (1,))
         conn.execute("UPDATE counter SET n = n + 1 WHERE id = ?", (1,))
     assert cap.findings == []
+
+
+def validate(conn: dbapi.Connection, author_id: int) -> Any:
+    return author_name(conn, author_id)
+
+
+def handle(conn: dbapi.Connection, author_id: int) -> Any:
+    return validate(conn, author_id)
+
+
+def endpoint(conn: dbapi.Connection, author_id: int) -> Any:
+    return handle(conn, author_id)
+
+
+def test_two_calls_on_one_line_are_two_places() -> None:
+    """Two lookups written side by side on one line, run once each, are no loop."""
+    conn = shop_db()
+    with queryguard.capture() as cap:
+        first, second = author_name(conn, 1), author_name(conn, 2)
+    assert (first, second) != (None, None)
+    assert cap.findings == []
+
+
+def test_callers_four_frames_out_still_tell_places_apart() -> None:
+    """Two requests' worth of calls that differ only four frames out (the test's two lines) are no loop."""
+    conn = shop_db()
+    with queryguard.capture() as cap:
+        endpoint(conn, 1)
+        endpoint(conn, 2)
+    assert cap.findings == []
+    with queryguard.capture() as looped:
+        for author_id in (1, 2, 3):
+            endpoint(conn, author_id)
+    assert kinds(looped) == [("n_plus_one", 3)]

@@ -1,8 +1,10 @@
 """The index of a unit that every detector reads: its statements grouped once per shape, database and stack.
 
 A group is one place in the program: the statements of one shape, sent to one database, by one user-code
-stack (each user frame's file and line, innermost first, up to the unit's entry or three frames). The same
-line inside a loop is one group; a helper called from two callers, or from two lines, is two.
+stack (each user frame's line and the columns of the call it runs, innermost first, up to the unit's entry
+or eight frames).
+The same line inside a loop is one group; a helper called from two callers, or from two lines, is two, and
+so are two calls written on one line.
 
 Built once per unit (:func:`build`): the stored statements are gathered per SQL text and raw call site, so
 a shape is analysed and a call site described once per run of a loop, and a run's totals are summed in C.
@@ -133,8 +135,8 @@ class Group:
 
 #: The stored statements of one SQL text from one raw call site, in order: their group and parameter keys.
 Run = tuple[Group, list[QueryEvent], list[Any]]
-#: What tells groups apart: (fingerprint, database alias, user-code stack).
-GroupKey = tuple[str, str, tuple[str, ...]]
+#: What tells groups apart: (fingerprint, database alias, user-code stack: each frame's line and columns).
+GroupKey = tuple[str, str, tuple[Any, ...]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +155,11 @@ class Index:
     others: list[Overflow]
     #: (fingerprint, call site) of the statements an earlier kind explained (see ``_registry``)
     explained: frozenset[tuple[str, str]] = frozenset()
+
+    def group_of(self, event: QueryEvent) -> Group | None:
+        """The group of a stored or aggregated statement (None for transaction control)."""
+        place = _callsite.place_of(event._site)
+        return self.groups.get((analyze(event.sql).fingerprint, event.alias, place))
 
     def parent_site(self, group: Group) -> str | None:
         """Call site of the rows a loop walks: the last SELECT before it that returned about as many rows."""
@@ -181,7 +188,7 @@ def build(events: list[QueryEvent], overflow: Iterable[Overflow], config: Config
     shaped = [entry for entry in entries if not entry.other]
     others = [entry for entry in entries if entry.other]
     groups: dict[GroupKey, Group] = {}
-    sites: dict[int, tuple[str, tuple[str, ...]]] = {}
+    sites: dict[int, tuple[str, tuple[str, ...], tuple[Any, ...]]] = {}
     ignore = config.callsite_ignore
 
     def group_of(event: QueryEvent, index: int | None) -> Group | None:
@@ -191,9 +198,13 @@ def build(events: list[QueryEvent], overflow: Iterable[Overflow], config: Config
         raw = event._site
         described = sites.get(id(raw))  # by id: the events keep every raw site alive while this runs
         if described is None:
-            described = sites[id(raw)] = (_callsite.describe(raw, ignore), _callsite.describe_stack(raw))
-        site, stack = described
-        key = (stmt.fingerprint, event.alias, stack)
+            described = sites[id(raw)] = (
+                _callsite.describe(raw, ignore),
+                _callsite.describe_stack(raw),
+                _callsite.place_of(raw),  # two calls on one line are two places
+            )
+        site, stack, place = described
+        key = (stmt.fingerprint, event.alias, place)
         group = groups.get(key)
         if group is None:
             group = groups[key] = Group(stmt, site, event, index, stack)

@@ -6,8 +6,9 @@ write-loop detector's business.
 Two statements are the same read when they have the same text, equal parameters (whatever their
 containers: ``()``, ``[]``, ``{}`` and None are all "no parameters") and the same database, and nothing
 between them could have changed its answer: no write to a table it reads, and no end of a transaction, on
-that database. A read repeated after such a change (a count before and after an INSERT, an object reloaded
-after a commit) is a new question, not a duplicate.
+that database, and no reload the ORM made because the object was expired (after a commit or ``expire()``).
+A read repeated after such a change (a count before and after an INSERT, an object reloaded after a
+commit) is a new question, not a duplicate.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from .. import _callsite, _suggest
+from .. import _suggest
 from .._config import Config
 from .._events import Finding, QueryEvent
 from .._sql import Statement, analyze
@@ -62,6 +63,8 @@ def _stored(runs: list[Run], skip: set[str], overflow: list[Any], config: Config
         tables = same_text[0][0].stmt.tables
         for group, members, keys in same_text:
             for event, key in zip(members, keys, strict=True):
+                if event.relation_kind in _ASKED_AGAIN:
+                    continue
                 alias = event.alias
                 entry = seen.setdefault(
                     (text_hash, alias, epochs.of(event, alias, tables), key), [0, 0.0, event, set()]
@@ -75,7 +78,11 @@ def _stored(runs: list[Run], skip: set[str], overflow: list[Any], config: Config
 def _add_aggregated(seen: _Seen, index: Index, skip: set[str], config: Config, final: _Epoch) -> None:
     """Add the statements aggregated past ``max_events`` to ``seen`` (in the epoch the stored ones ended in:
     their order is not kept)."""
-    kept = [agg for agg in index.overflow if _duplicable(analyze(agg.example.sql), skip)]
+    kept = [
+        agg
+        for agg in index.overflow
+        if _duplicable(analyze(agg.example.sql), skip) and agg.example.relation_kind not in _ASKED_AGAIN
+    ]
     runs_of: Counter[tuple[int, str, Any, Any]] = Counter()
     for agg in kept:
         epoch = _final_epoch(agg, final)
@@ -151,6 +158,9 @@ class _Epochs:
         return (self._ends.get(alias, 0), tuple(self._writes.get((alias, table), 0) for table in tables))
 
 
+#: Loads the ORM made because the user said the data may be stale (a commit, ``expire()``): asked again on
+#: purpose, never a duplicate of the read before.
+_ASKED_AGAIN = frozenset({"expired"})
 #: Statements that start a transaction or a savepoint, or set a session variable: no answer changes.
 _NOT_ENDS = ("BEGIN", "START", "SAVEPOINT", "SET ")
 _WRITES = frozenset({"insert", "update", "delete"})
@@ -170,7 +180,7 @@ def _finding(
 ) -> Finding:
     stmt = analyze(event.sql)
     site = site_of(event, config)
-    group = index.groups.get((stmt.fingerprint, event.alias, _callsite.describe_stack(event._site)))
+    group = index.group_of(event)
     fix = _suggest.duplicate(event.orm)
     also = f" (also from {', '.join(s for s in sites if s != site)})" if len(sites) > 1 else ""
     message = (

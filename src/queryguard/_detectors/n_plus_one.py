@@ -12,6 +12,8 @@ unless it is a page loop (:func:`is_page_loop`) or fetches in batches (many rows
 
 from __future__ import annotations
 
+import re
+
 from .. import _suggest
 from .._config import Config
 from .._events import Finding
@@ -19,7 +21,7 @@ from .._sql._page import page_of
 from ._finding import of_group, table_label
 from ._index import Group, Index
 
-#: A LIMIT at least this large asks for a page of rows, not for one row per parent.
+#: A keyset page asks for at least this many rows.
 PAGE_ROWS = 10
 
 
@@ -32,6 +34,7 @@ def find(index: Index, config: Config) -> list[Finding]:
     for group in index.groups.values():
         if (
             group.stmt.kind == "select"
+            and group.stack  # a loop is a place in your code: statements with none are not one
             and group.count >= config.n_plus_one_threshold
             and (group.relation is not None or group.distinct >= 2)
             and not _is_batch(group, config)
@@ -53,10 +56,12 @@ def _is_batch(group: Group, config: Config) -> bool:
 
 
 def is_page_loop(group: Group) -> bool:
-    """Whether each statement of ``group`` asks for a page of rows, and gets more than one on average.
+    """Whether each statement of ``group`` asks for a window of many rows of one ordered result.
 
-    A page is asked for by a LIMIT of at least :data:`PAGE_ROWS` rows, or by a LIMIT above one with an
-    OFFSET that changes from call to call. LIMIT 1 (``first()``, ``last()``, ``[:1]``) asks for one row:
+    That is a LIMIT above one with an OFFSET that moves from call to call, or (keyset pagination) a LIMIT of
+    at least :data:`PAGE_ROWS` with a range condition on a value (``WHERE id > ?``); and, where the driver
+    counts rows, more than one row per call. Any other LIMIT caps a query per parent (Django's ``get()``
+    guard of 21, ``[:5]`` per author) and ``LIMIT 1`` (``first()``, ``last()``, ``[:1]``) asks for one row:
     such a loop is an N+1, whatever its OFFSET.
     """
     if not group.stmt.has_limit:
@@ -68,12 +73,16 @@ def is_page_loop(group: Group) -> bool:
     mean = group.mean_rows
     if mean is not None and mean <= 1:
         return False  # asked for many, got one (or none) each time: a lookup per parent
-    if limit >= PAGE_ROWS:
+    if limit >= PAGE_ROWS and _RANGE_RE.search(group.stmt.shape):
         return True
     last = group.last
     if last is None or last is example:
         return False
     return page_of(last.sql, last.params, last.vendor)[1] != offset
+
+
+#: A value compared by range in a shape: the bound a keyset page moves.
+_RANGE_RE = re.compile(r"(?:[<>]=?) \?|\? (?:[<>]=?)|BETWEEN \?")
 
 
 def _finding(group: Group, index: Index, *, show_caller: bool) -> Finding:

@@ -21,6 +21,7 @@ def find(index: Index, config: Config) -> list[Finding]:
         stmt = group.stmt
         if (
             stmt.is_single_row_write
+            and group.stack  # a loop is a place in your code: statements with none are not one
             and not group.executemany
             and not group.one_orm_call
             and group.count >= config.write_loop_threshold
