@@ -21,7 +21,7 @@ from typing import Any
 from django.utils.functional import cached_property
 
 from queryguard import _callsite, _repeat
-from queryguard._capture import _active, deliver
+from queryguard._capture import _active, deliver, enter_request
 from queryguard._guard import internal_error
 
 from . import _relations, _rows, _sources, _state
@@ -154,11 +154,21 @@ def _on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
     hook(connection)
 
 
+def _on_request_started(sender: Any, **kwargs: Any) -> None:
+    try:
+        enter_request()
+    except Exception as exc:  # never let a signal receiver break a request
+        internal_error("django request_started", exc)
+
+
 def install() -> None:
     """Hook every connection from now on, and those that exist already in this thread."""
+    from django.core.signals import request_started
     from django.db import connections
     from django.db.backends.signals import connection_created
 
     connection_created.connect(_on_connection_created, dispatch_uid="queryguard_django.hooks")
+    # Each request is a place of its own: two requests of one test are never one loop.
+    request_started.connect(_on_request_started, dispatch_uid="queryguard_django.requests")
     for connection in connections.all(initialized_only=True):
         hook(connection)

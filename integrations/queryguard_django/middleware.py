@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 
 from queryguard import Capture, ConfigurationError, QueryGuardViolation, _http
+from queryguard._capture import enter_request
 from queryguard._guard import guard, internal_error
 
 from . import _ring, _rows, _sites, _state, conf
@@ -115,6 +116,9 @@ def _start(request: HttpRequest) -> Capture | None:
     if _state.auditing.get():  # queryguard_audit captures the request itself
         return None
     try:
+        # A request of its own (the request_started signal says so too, but under ASGI it runs in a
+        # context of its own, whose changes are lost): two requests of one test are never one loop.
+        enter_request()
         return Capture(conf.get().config, name=f"{request.method} {request.path}").start()
     except ConfigurationError as exc:  # the user's setting, not a defect: say what to fix, once per problem
         if str(exc) not in _config_errors:

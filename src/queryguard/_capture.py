@@ -7,6 +7,7 @@ This module knows nothing of detection, EXPLAIN or actions: :mod:`._unit` holds 
 from __future__ import annotations
 
 import contextvars
+import itertools
 import operator
 import time
 
@@ -47,8 +48,20 @@ def record(event: QueryEvent) -> None:
     deliver(captures, event)
 
 
+#: The request (one entry into the application) running in this context, numbered; 0: none. Two requests
+#: are never one loop, even when one unit (a test) holds both.
+_entry: contextvars.ContextVar[int] = contextvars.ContextVar("queryguard_entry", default=0)
+_entries = itertools.count(1)
+
+
+def enter_request() -> None:
+    """Mark the start of a request in the current context (middleware and framework signals call it)."""
+    _entry.set(next(_entries))
+
+
 def deliver(captures: tuple[BaseCapture, ...], event: QueryEvent) -> None:
     """:func:`record` for an adapter that read the active captures already and set the call site."""
+    event.entry = _entry.get()
     if not event.is_async and _get_running_loop() is not None:
         event.blocking = True
     for cap in captures:

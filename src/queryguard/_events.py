@@ -39,6 +39,7 @@ class QueryEvent:
         "batch",
         "blocking",
         "duration_ms",
+        "entry",
         "error",
         "executemany",
         "explainer",
@@ -97,6 +98,7 @@ class QueryEvent:
         # One ORM call that sent its rows one statement at a time (a SQLAlchemy flush): its id, shared by
         # every statement of that call. They are the ORM's own way of writing, not a loop of the user's.
         self.batch = batch
+        self.entry = 0  # the request it belongs to (set when delivered; see _capture.enter_request)
         self._site: Any = callsite
 
     @property

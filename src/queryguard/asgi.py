@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from . import _http
+from ._capture import enter_request
 from ._guard import guard, internal_error
 from ._unit import Capture
 
@@ -50,6 +51,7 @@ class QueryGuardMiddleware:
                 self.config, name=_http.unit_name(scope.get("method", "GET"), scope.get("path", ""))
             )
             cap.start()
+            enter_request()
         except Exception as exc:
             internal_error("asgi middleware", exc)
             await self.app(scope, receive, send)

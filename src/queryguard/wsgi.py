@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _http, _pipeline
-from ._capture import BaseCapture, _active
+from ._capture import BaseCapture, _active, enter_request
 from ._guard import guard, internal_error
 from ._unit import Capture
 
@@ -56,6 +56,7 @@ class QueryGuardMiddleware:
             )
             cap.started = time.perf_counter()
             token = _enter(cap)
+            enter_request()
         except Exception as exc:
             internal_error("wsgi middleware", exc)
             return self.app(environ, start_response)

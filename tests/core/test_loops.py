@@ -232,3 +232,23 @@ def test_callers_four_frames_out_still_tell_places_apart() -> None:
         for author_id in (1, 2, 3):
             endpoint(conn, author_id)
     assert kinds(looped) == [("n_plus_one", 3)]
+
+
+def test_two_requests_through_the_wsgi_middleware_are_two_units() -> None:
+    """A test's capture around two requests of a WSGI app: the same view line once per request, no loop."""
+    import queryguard.wsgi
+
+    conn = shop_db()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        author_name(conn, int(environ["PATH_INFO"].strip("/")))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    wrapped = queryguard.wsgi.QueryGuardMiddleware(app, config=queryguard.Config(action="none"))
+    with queryguard.capture() as cap:
+        for author_id in (1, 2, 3):
+            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/{author_id}", "REMOTE_ADDR": "127.0.0.1"}
+            assert list(wrapped(environ, lambda status, headers: None)) == [b"ok"]
+    assert cap.query_count == 3
+    assert cap.findings == []

@@ -2,7 +2,7 @@
 
 A group is one place in the program: the statements of one shape, sent to one database, by one user-code
 stack (each user frame's line and the columns of the call it runs, innermost first, up to the unit's entry
-or eight frames).
+or eight frames), in one request (two requests of one test are two places, whatever their stacks).
 The same line inside a loop is one group; a helper called from two callers, or from two lines, is two, and
 so are two calls written on one line.
 
@@ -135,8 +135,9 @@ class Group:
 
 #: The stored statements of one SQL text from one raw call site, in order: their group and parameter keys.
 Run = tuple[Group, list[QueryEvent], list[Any]]
-#: What tells groups apart: (fingerprint, database alias, user-code stack: each frame's line and columns).
-GroupKey = tuple[str, str, tuple[Any, ...]]
+#: What tells groups apart: (fingerprint, database alias, user-code stack: each frame's line and columns,
+#: request).
+GroupKey = tuple[str, str, tuple[Any, ...], int]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,7 +160,7 @@ class Index:
     def group_of(self, event: QueryEvent) -> Group | None:
         """The group of a stored or aggregated statement (None for transaction control)."""
         place = _callsite.place_of(event._site)
-        return self.groups.get((analyze(event.sql).fingerprint, event.alias, place))
+        return self.groups.get((analyze(event.sql).fingerprint, event.alias, place, event.entry))
 
     def parent_site(self, group: Group) -> str | None:
         """Call site of the rows a loop walks: the last SELECT before it that returned about as many rows."""
@@ -204,7 +205,7 @@ def build(events: list[QueryEvent], overflow: Iterable[Overflow], config: Config
                 _callsite.place_of(raw),  # two calls on one line are two places
             )
         site, stack, place = described
-        key = (stmt.fingerprint, event.alias, place)
+        key = (stmt.fingerprint, event.alias, place, event.entry)
         group = groups.get(key)
         if group is None:
             group = groups[key] = Group(stmt, site, event, index, stack)
@@ -226,19 +227,20 @@ def build(events: list[QueryEvent], overflow: Iterable[Overflow], config: Config
     return Index(events, groups, runs, shaped, others)
 
 
-def _gather(events: list[QueryEvent]) -> dict[tuple[str, int], list[int]]:
-    """The positions of the statements of each (SQL text, raw call site); a loop repeats both."""
-    gathered: dict[tuple[str, int], list[int]] = {}
+def _gather(events: list[QueryEvent]) -> dict[tuple[str, int, int], list[int]]:
+    """Where the statements of each (SQL text, raw call site, request) are: a loop repeats all three."""
+    gathered: dict[tuple[str, int, int], list[int]] = {}
     last_sql: str | None = None
     last_site: object = None
+    last_entry = -1
     indices: list[int] = []
     for index, event in enumerate(events):
-        sql, site = event.sql, event._site
-        if site is last_site and sql == last_sql:  # the next statement of a loop: no key to build
+        sql, site, entry = event.sql, event._site, event.entry
+        if site is last_site and sql == last_sql and entry == last_entry:  # a loop's next statement: no key
             indices.append(index)
             continue
-        text_key = (sql, id(site))
+        text_key = (sql, id(site), entry)
         indices = gathered.get(text_key) or gathered.setdefault(text_key, [])
         indices.append(index)
-        last_sql, last_site = sql, site
+        last_sql, last_site, last_entry = sql, site, entry
     return gathered

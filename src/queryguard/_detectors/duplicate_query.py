@@ -4,9 +4,10 @@ Only reads: a write asked twice writes twice (``SET n = n + 1``), and writes rep
 write-loop detector's business.
 
 Two statements are the same read when they have the same text, equal parameters (whatever their
-containers: ``()``, ``[]``, ``{}`` and None are all "no parameters") and the same database, and nothing
-between them could have changed its answer: no write to a table it reads, and no end of a transaction, on
-that database, and no reload the ORM made because the object was expired (after a commit or ``expire()``).
+containers: ``()``, ``[]``, ``{}`` and None are all "no parameters"), the same database and the same
+request (two requests cannot share a result), and nothing between them could have changed its answer: no
+write to a table it reads, and no end of a transaction, on that database, and no reload the ORM made
+because the object was expired (after a commit or ``expire()``).
 A read repeated after such a change (a count before and after an INSERT, an object reloaded after a
 commit) is a new question, not a duplicate.
 """
@@ -67,7 +68,8 @@ def _stored(runs: list[Run], skip: set[str], overflow: list[Any], config: Config
                     continue
                 alias = event.alias
                 entry = seen.setdefault(
-                    (text_hash, alias, epochs.of(event, alias, tables), key), [0, 0.0, event, set()]
+                    (text_hash, alias, (event.entry, epochs.of(event, alias, tables)), key),
+                    [0, 0.0, event, set()],
                 )
                 entry[0] += 1
                 entry[1] += event.duration_ms
@@ -168,7 +170,8 @@ _WRITES = frozenset({"insert", "update", "delete"})
 
 def _final_epoch(agg: Any, final: _Epoch) -> Any:
     stmt = analyze(agg.example.sql)
-    return final(agg.example.alias, stmt.tables) if stmt.kind == "select" else None
+    epoch = final(agg.example.alias, stmt.tables) if stmt.kind == "select" else None
+    return (agg.example.entry, epoch)
 
 
 def _duplicable(stmt: Statement, skip: set[str]) -> bool:

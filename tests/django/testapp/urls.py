@@ -10,6 +10,7 @@ urlpatterns = [
     path("books/", views.book_list),
     path("books/<int:n>/", views.first_books),
     path("clean/", views.clean),
+    path("authors/<int:pk>/", views.author_detail),
     path("async/books/<int:n>/", views.async_books),
     path("streaming/", views.streaming),
     path("failing/", views.failing),

@@ -103,3 +103,8 @@ def search(request: HttpRequest) -> HttpResponse:
     first = Book.objects.filter(title=title).count()
     again = Book.objects.filter(title=title).count()
     return HttpResponse(str(first + again))
+
+
+def author_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One lookup per request, from this view."""
+    return HttpResponse(Author.objects.get(pk=pk).name)
