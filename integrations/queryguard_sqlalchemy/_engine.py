@@ -114,6 +114,9 @@ def _record(
 ) -> None:
     ended = perf_counter()
     try:
+        # One execute() of many parameter sets that SQLAlchemy sends in batches (insertmanyvalues, one row per
+        # batch where RETURNING must keep their order) is one call of the user's: an executemany.
+        many = many or context.executemany is True
         dialect = context.dialect
         vendor, alias, is_async, source = _last[1] if _last[0] is dialect else _facts_of(dialect, context)
         # A sync engine's events name their Connection too: the foreground explains on it (see _explain).

@@ -252,3 +252,12 @@ def test_two_requests_through_the_wsgi_middleware_are_two_units() -> None:
             assert list(wrapped(environ, lambda status, headers: None)) == [b"ok"]
     assert cap.query_count == 3
     assert cap.findings == []
+
+
+def test_a_duplicate_with_no_frame_of_yours_says_so() -> None:
+    """A statement recorded with no user call site: the message names library code, never an empty place."""
+    with queryguard.capture(action="none") as cap:
+        for _ in range(2):
+            queryguard.record(queryguard.QueryEvent("SELECT 1", (), 0.1, vendor="sqlite", callsite=()))
+    (finding,) = cap.findings
+    assert "from library code (no frame of your code)" in finding.message

@@ -115,3 +115,15 @@ def test_a_change_flushed_per_object_is_a_write_loop(visits: Engine) -> None:
                 session.flush()
         session.rollback()
     assert write_loops(cap) == [3]
+
+
+def test_one_execute_of_many_rows_with_returning_is_no_write_loop(visits: Engine) -> None:
+    """insert().returning(..., sort_by_parameter_order=True) with a list: one call, sent row by row."""
+    with Session(visits) as session, queryguard.capture() as cap:
+        rows = session.scalars(
+            insert(Visit).returning(Visit.id, sort_by_parameter_order=True),
+            [{"page": f"/m/{n}"} for n in range(4)],
+        ).all()
+        session.rollback()
+    assert len(rows) == 4
+    assert write_loops(cap) == []

@@ -166,6 +166,8 @@ _ASKED_AGAIN = frozenset({"expired"})
 #: Statements that start a transaction or a savepoint, or set a session variable: no answer changes.
 _NOT_ENDS = ("BEGIN", "START", "SAVEPOINT", "SET ")
 _WRITES = frozenset({"insert", "update", "delete"})
+#: Where a statement with no frame of the user's code came from, in a message.
+_NO_SITE = "library code (no frame of your code)"
 
 
 def _final_epoch(agg: Any, final: _Epoch) -> Any:
@@ -185,10 +187,11 @@ def _finding(
     site = site_of(event, config)
     group = index.group_of(event)
     fix = _suggest.duplicate(event.orm)
-    also = f" (also from {', '.join(s for s in sites if s != site)})" if len(sites) > 1 else ""
+    others = [s or _NO_SITE for s in sites if s != site]
+    also = f" (also from {', '.join(others)})" if others else ""
     message = (
         f"duplicate: the same {stmt.kind.upper()} on {table_label(stmt)} ran {count} times "
-        f"with identical parameters from {site}{also}; {fix}"
+        f"with identical parameters from {site or _NO_SITE}{also}; {fix}"
     )
     return of_event(
         event,
