@@ -37,7 +37,7 @@ def manager_relation(queryset: Any) -> tuple[Any, Link] | None:
             return None
         (parent,) = objects.values()
         accessor = field.remote_field.get_accessor_name()
-        if not accessor:
+        if not accessor or accessor.endswith("+"):  # related_name="+": no accessor to name or prefetch
             return None
         query_name = field.related_query_name()
         return parent, Link(accessor, query_name, "one_to_many", True, None)
@@ -78,7 +78,7 @@ def _links(parent_model: Any, concrete: Any) -> tuple[Link, ...]:
 def _link(field: Any) -> Link | None:
     reverse = field.auto_created and not field.concrete
     accessor = field.get_accessor_name() if reverse else field.name
-    if not accessor:
+    if not accessor or accessor.endswith("+"):  # related_name="+": no accessor to name or prefetch
         return None
     query_name = field.field.related_query_name() if reverse else field.name
     if field.many_to_many:
@@ -124,7 +124,7 @@ def filter_relation(queryset: Any) -> tuple[str, Link] | None:
         return None
     field = keys[0]
     accessor = field.remote_field.get_accessor_name()
-    if not accessor:
+    if not accessor or accessor.endswith("+"):  # related_name="+": no accessor to name or prefetch
         return None
     kind, many = ("one_to_one_reverse", False) if field.one_to_one else ("one_to_many", True)
     return field.related_model.__name__, Link(accessor, field.related_query_name(), kind, many, None)

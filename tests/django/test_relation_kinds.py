@@ -266,3 +266,16 @@ def test_m2m_add_fixes_work(alias: str, data: None) -> None:
     cap = captured(fixed)
     assert [f for f in cap.findings if f.kind in LOOPS] == []
     assert post.labels.count() == 3 and other.labels.count() == 3
+
+
+def test_a_foreign_key_without_a_reverse_accessor_is_not_named_by_one(alias: str, data: None) -> None:
+    """related_name="+": the loop is an N+1 of Stamp rows, never "Label.+" with a prefetch of "+"."""
+    from .kinds.models import Stamp
+
+    for label in Label.objects.using(alias):
+        Stamp.objects.using(alias).create(label=label)
+    (finding,) = loops(
+        captured(lambda: [list(Stamp.objects.using(alias).filter(label=lb)) for lb in Label.objects.using(alias)])
+    )
+    assert finding.kind == "n_plus_one"
+    assert "+" not in (finding.relation or "") and '"+"' not in finding.suggestion

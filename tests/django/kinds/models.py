@@ -77,3 +77,9 @@ class Restaurant(Place):
     """Multi-table inheritance: ``restaurant.place_ptr`` and ``place.restaurant``."""
 
     serves_pizza = models.BooleanField(default=False)
+
+
+class Stamp(models.Model):
+    """A foreign key with no reverse accessor (``related_name="+"``)."""
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
