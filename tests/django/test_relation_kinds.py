@@ -274,8 +274,7 @@ def test_a_foreign_key_without_a_reverse_accessor_is_not_named_by_one(alias: str
 
     for label in Label.objects.using(alias):
         Stamp.objects.using(alias).create(label=label)
-    (finding,) = loops(
-        captured(lambda: [list(Stamp.objects.using(alias).filter(label=lb)) for lb in Label.objects.using(alias)])
-    )
+    stamps = Stamp.objects.using(alias)
+    (finding,) = loops(captured(lambda: [list(stamps.filter(label=lb)) for lb in Label.objects.using(alias)]))
     assert finding.kind == "n_plus_one"
     assert "+" not in (finding.relation or "") and '"+"' not in finding.suggestion

@@ -11,7 +11,10 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Stamp",
             fields=[
-                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
                 (
                     "label",
                     models.ForeignKey(
