@@ -13,7 +13,8 @@ from ._capture import record
 from ._config import KINDS, Config
 from ._errors import ConfigurationError, QueryGuardError, QueryGuardViolation, QueryGuardWarning
 from ._events import Finding, QueryEvent
-from ._unit import Capture, active_captures, capture
+from ._ignore import ignore
+from ._unit import Capture, active_captures, capture, unit
 from ._version import __version__ as __version__
 
 __all__ = [
@@ -30,7 +31,9 @@ __all__ = [
     "act",
     "active_captures",
     "capture",
+    "ignore",
     "record",
+    "unit",
 ]
 
 

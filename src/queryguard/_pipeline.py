@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+from . import _ignore
 from ._actions import act, log_added
 from ._guard import internal_error
 
@@ -20,10 +21,22 @@ if TYPE_CHECKING:
 
 
 def detect(cap: BaseCapture) -> list[Finding]:
-    """The findings of the unit's statements: the index is built once, then every detector reads it."""
+    """The findings of the unit's statements: the index is built once, then every detector reads it; the
+    findings a suppression silences (:mod:`._ignore`) go to ``cap.suppressed`` instead."""
     from ._detectors import detect as run_detectors
 
-    return run_detectors(cap)
+    findings = run_detectors(cap)
+    cap.suppressed = []  # type: ignore[attr-defined]
+    return suppress(cap, findings)
+
+
+def suppress(cap: BaseCapture, findings: list[Finding]) -> list[Finding]:
+    """``findings`` without the suppressed ones; a failure here suppresses nothing."""
+    try:
+        return _ignore.apply(cap, findings, final=cap.ended is not None)
+    except Exception as exc:
+        internal_error("suppressions", exc)
+        return findings
 
 
 def finish(cap: Capture, *, background: bool = False, failed: bool = False) -> None:
@@ -48,6 +61,9 @@ def finish(cap: Capture, *, background: bool = False, failed: bool = False) -> N
             job = explain(cap, findings, background=background, late=late)
         except Exception as exc:
             internal_error("explain", exc)
+        else:
+            if job is None:  # the plan findings EXPLAIN added in the foreground are suppressed as well
+                findings[:] = suppress(cap, findings)
     try:
         act(
             cap.config,

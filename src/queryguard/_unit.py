@@ -16,6 +16,7 @@ from . import _pipeline
 from ._capture import BaseCapture, _active
 from ._config import Config
 from ._events import Finding
+from ._ignore import counts
 
 if TYPE_CHECKING:
     from ._report import Report
@@ -32,6 +33,8 @@ class Capture(BaseCapture):
     def __init__(self, config: Config | None = None, *, name: str = "") -> None:
         super().__init__(config, name=name)
         self._findings: list[Finding] | None = None
+        #: The findings a suppression silenced, each with the label of its rule (see ``queryguard.ignore``).
+        self.suppressed: list[tuple[Finding, str]] = []
 
     @property
     def findings(self) -> list[Finding]:
@@ -55,6 +58,7 @@ class Capture(BaseCapture):
             db_time_ms=self.db_time_ms,
             statements=list(self.queries),
             truncated=sum(entry.count for entry in self.overflow.values()),
+            suppressed=counts(self.suppressed),
         )
         return Report([unit], show_params=self.config.show_params)
 
@@ -133,6 +137,20 @@ def capture(config: Config | F | None = None, *, name: str = "", **settings: Any
         return Capture(Config(), name=name)(config)
     base = config or Config()
     return Capture(base.replace(**settings) if settings else base, name=name)
+
+
+def unit(name: str, config: Config | None = None, **settings: Any) -> Capture:
+    """A unit of work of any job runner (an RQ job, a cron script): a capture named ``name`` that applies
+    the configured action when it ends. A context manager (``with``/``async with``) and a decorator::
+
+        with queryguard.unit("nightly-export"):
+            export()
+    """
+    if not isinstance(name, str) or not name:
+        from ._errors import ConfigurationError
+
+        raise ConfigurationError(f"unit() needs a name, got {name!r}")
+    return capture(config, name=name, **settings)
 
 
 def active_captures() -> tuple[Capture, ...]:

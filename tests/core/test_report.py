@@ -29,6 +29,7 @@ def test_json_schema_keys() -> None:
         "query_count",
         "db_time_ms",
         "truncated",
+        "suppressed",
         "findings",
         "statements",
     }
@@ -44,6 +45,8 @@ def test_json_schema_keys() -> None:
         "units": 1,
         "queries": 103,
         "findings": 1,
+        "suppressed": 0,
+        "suppressed_by_rule": {},
         "by_kind": {"n_plus_one": 1},
     }
 

@@ -74,6 +74,8 @@ class _Numbering:
 def _summary(summary: dict[str, Any]) -> str:
     facts = [("unit", "", summary["units"]), ("query", "queries", summary["queries"])]
     facts.append(("finding", "", summary["findings"]))
+    if summary.get("suppressed"):
+        facts.append(("suppressed", "suppressed", summary["suppressed"]))
     parts = [
         f"<div><b>{esc(n)}</b> <span class='muted'>{noun_of(n, one, many)}</span></div>"
         for one, many, n in facts

@@ -44,6 +44,8 @@ class UnitReport:
     statements: list[QueryEvent] = dataclasses.field(default_factory=list)
     #: Statements aggregated per shape instead of stored one by one (memory cap).
     truncated: int = 0
+    #: Findings a suppression silenced, by the rule's label (``# queryguard: ignore[...] at path:line``).
+    suppressed: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def label(kind: str) -> str:
@@ -148,6 +150,7 @@ def _unit_dict(unit: UnitReport, show_params: bool, limit: int | None) -> dict[s
         "query_count": plain(unit.query_count),
         "db_time_ms": _number(unit.db_time_ms),
         "truncated": plain(unit.truncated),
+        "suppressed": {str(rule): int(n) for rule, n in unit.suppressed.items()},
         "findings": [finding_dict(f, show_params=show_params) for f in unit.findings],
         "statements": [statement_dict(e, show_params=show_params, origin=origin) for e in statements],
     }
@@ -159,10 +162,16 @@ def _summary(units: list[UnitReport]) -> dict[str, Any]:
         for finding in unit.findings:
             by_kind[str(finding.kind)] = by_kind.get(str(finding.kind), 0) + 1
     order = {kind: index for index, kind in enumerate(KINDS)}
+    by_rule: dict[str, int] = {}
+    for unit in units:
+        for rule, n in unit.suppressed.items():
+            by_rule[str(rule)] = by_rule.get(str(rule), 0) + int(n)
     return {
         "units": len(units),
         "queries": sum(u.query_count for u in units if isinstance(u.query_count, int)),
         "findings": sum(by_kind.values()),
+        "suppressed": sum(by_rule.values()),
+        "suppressed_by_rule": by_rule,
         "by_kind": dict(sorted(by_kind.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))),
     }
 

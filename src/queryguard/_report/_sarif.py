@@ -91,11 +91,15 @@ def render_sarif(data: dict[str, Any]) -> str:
         "rules": [_rule(kind) for kind in kinds],
     }
     driver["version"] = __version__
-    log = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
+    run: dict[str, Any] = {"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}
+    summary = data.get("summary") or {}
+    # Suppressed findings are not results (a code scanning tool would show them): the run's properties
+    # say how many there were and which rule silenced them.
+    run["properties"] = {
+        "suppressed": summary.get("suppressed", 0),
+        "suppressedByRule": dict(summary.get("suppressed_by_rule") or {}),
     }
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False)
 
 

@@ -49,9 +49,14 @@ def _text_unit(unit: dict[str, Any], color: bool, verbose: bool) -> list[str]:
         f"{unit['unit'] or '(unnamed unit)'}: {plural(unit['query_count'], 'query', 'queries')}, "
         f"{unit['db_time_ms'] or 0:.1f} ms, {plural(len(unit['findings']), 'finding')}"
     )
+    suppressed = unit.get("suppressed") or {}
+    if suppressed:
+        head += f", {sum(suppressed.values())} suppressed"
     lines = [_paint(head, "unit", color)]
     for finding in unit["findings"]:
         lines.extend(_text_finding(finding, color))
+    for rule, n in suppressed.items():
+        lines.append(_paint(f"  suppressed {n} by {rule}", "dim", color))
     if verbose:
         lines.extend(_text_statements(unit, color))
     return lines
@@ -88,5 +93,7 @@ def _text_summary(summary: dict[str, Any]) -> str:
     kinds = ", ".join(f"{label(kind)}: {n}" for kind, n in summary["by_kind"].items())
     return (
         f"total: {plural(summary['units'], 'unit')}, {plural(summary['queries'], 'query', 'queries')}, "
-        f"{plural(summary['findings'], 'finding')}" + (f" ({kinds})" if kinds else "")
+        f"{plural(summary['findings'], 'finding')}"
+        + (f" ({kinds})" if kinds else "")
+        + (f", {summary['suppressed']} suppressed" if summary.get("suppressed") else "")
     )
