@@ -24,7 +24,7 @@ from queryguard import _callsite, _repeat
 from queryguard._capture import _active, deliver, enter_request
 from queryguard._guard import internal_error
 
-from . import _relations, _rows, _sources, _state
+from . import _eager, _relations, _rows, _sources, _state
 
 _perf_counter = time.perf_counter
 _SKIP = 2  # execute_wrapper <- CursorWrapper._execute_with_wrappers <- CursorWrapper.execute
@@ -57,6 +57,8 @@ def execute_wrapper(
     captures = _active.get()
     if not captures:
         return execute(sql, params, many, context)
+    if captures is not _eager._seen:  # a unit began or ended here: eager-load hooks on or off
+        _eager.check(captures)
     error: str | None = None
     started = _perf_counter()
     try:

@@ -19,6 +19,7 @@ KINDS = (
     "slow_query",
     "query_budget",
     "blocking_query",
+    "unused_eager_load",
     "full_scan",
     "sort_spill",
     "temp_sort",
@@ -54,6 +55,7 @@ class Config:
     explain_n_plus_one: bool = False
     explain_timeout_ms: int = 2_000
     server_timing: bool = False
+    unused_eager_load: bool = True
 
     def __post_init__(self) -> None:
         _choice("action", self.action, ACTIONS)
@@ -79,7 +81,14 @@ class Config:
             _int("max_queries", self.max_queries, minimum=0)
         if self.max_db_time_ms is not None:
             _number("max_db_time_ms", self.max_db_time_ms)
-        for name in ("show_params", "explain", "explain_analyze", "explain_n_plus_one", "server_timing"):
+        for name in (
+            "show_params",
+            "explain",
+            "explain_analyze",
+            "explain_n_plus_one",
+            "server_timing",
+            "unused_eager_load",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigurationError(f"{name} must be True or False, got {getattr(self, name)!r}")
         object.__setattr__(self, "ignore_kinds", _kinds(self.ignore_kinds))

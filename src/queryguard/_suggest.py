@@ -184,3 +184,22 @@ def slow(table: str | None) -> str:
     """The generic fix for a slow statement (plan findings give a precise one)."""
     where = f" on {table}" if table else ""
     return f"check its plan (EXPLAIN) for a missing index{where}, or fetch less"
+
+
+def unused_eager_load(orm: str, method: str, path: str, relation: str) -> str:
+    """The fix for an eager load whose objects no code read: drop the path, or load less."""
+    if orm == "django":
+        if method == "prefetch_related":
+            return f'remove "{path}" from .prefetch_related(...) (or its Prefetch(...))'
+        return f'remove "{path}" from .select_related(...) (or read only what you need with .only(...))'
+    if orm == "sqlalchemy":
+        if method == "lazy=":
+            return (
+                f"{relation} is eager by default (lazy= on its relationship()): add "
+                f'.options(lazyload({relation})) to this query, or make the default lazy="select"'
+            )
+        return (
+            f"remove {method}({path}) from .options(...); to stop a load everywhere, "
+            f"use lazyload({relation}) or raiseload({relation})"
+        )
+    return f"stop loading {relation} eagerly"

@@ -41,6 +41,8 @@ EXPECTED_LINES = [
     "write loop [warning] 10 single-row UPDATEs into shop_book",
     "fix: use Model.objects.bulk_update(objs, fields) or one queryset .update(...)",
     "SELECT * [info] SELECT * from shop_tag",
+    "views.py:55 in restock loaded Book.author for 10 rows, and no code read it",
+    'fix: remove "author" from .select_related(...)',
 ]
 # One index leads with the filter (and serves the order too where the plan sorts: SQLite, MariaDB).
 INDEX = 'add models.Index(fields=["reviewer"'

@@ -305,7 +305,7 @@ FINE = [
     (
         "prefetch_object",
         lambda: [
-            list(a.selected)
+            [b.author.name for b in a.selected]
             for a in Author.objects.prefetch_related(
                 Prefetch("books", queryset=Book.objects.select_related("author"), to_attr="selected")
             )

@@ -13,7 +13,7 @@ PAGES = [
     ("authors/", "Authors", "reverse N+1: author.books in the template"),
     ("authors/reviews/", "Authors' reviews", "nested N+1: book.reviews under prefetched books"),
     ("books/1/", "One book", "duplicate query: the review count, in the view and again in the template"),
-    ("restock/", "Restock", "write loop: one UPDATE per book"),
+    ("restock/", "Restock", 'write loop: one UPDATE per book; and select_related("author") never read'),
     ("stats/", "Stats", "raw SELECT * through connection.cursor()"),
     ("reviews/?by=Ada+O.", "A reader's reviews", "slow query: a filter on an unindexed column, 50,000 rows"),
 ]
@@ -50,8 +50,9 @@ def book_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def restock(request: HttpRequest) -> HttpResponse:
-    """Write loop: one UPDATE per book (fix: Book.objects.bulk_update(books, ["stock"]))."""
-    books = list(Book.objects.order_by("id")[:10])
+    """Write loop: one UPDATE per book (fix: Book.objects.bulk_update(books, ["stock"])); and an eager load
+    that no code reads: the page never shows the authors (fix: drop .select_related("author"))."""
+    books = list(Book.objects.select_related("author").order_by("id")[:10])
     for book in books:
         book.stock = 10
         book.save(update_fields=["stock"])

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import _eager
 from .._events import Finding
 from ._index import build
 from ._registry import run
+from .unused_eager_load import with_loads
 
 if TYPE_CHECKING:
     from .._capture import BaseCapture
@@ -24,7 +26,9 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 def detect(cap: BaseCapture) -> list[Finding]:
     """All findings for the statements of ``cap``, most severe and most costly first."""
     config = cap.config
-    findings = run(build(cap.queries, cap.overflow.values(), config), config)
+    index = build(cap.queries, cap.overflow.values(), config)
+    loads = _eager.collect(cap)
+    findings = run(with_loads(index, loads) if loads else index, config)
     findings = [f for f in findings if f.kind not in config.ignore_kinds]
     findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), -f.total_duration_ms, -f.count))
     return findings

@@ -21,6 +21,7 @@ from . import (
     query_budget,
     select_star,
     slow_query,
+    unused_eager_load,
     write_loop,
 )
 from ._index import Index
@@ -46,6 +47,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("slow_query", slow_query.find),
     Detector("query_budget", query_budget.find),
     Detector("blocking_query", blocking_query.find),
+    Detector("unused_eager_load", unused_eager_load.find),
 )
 
 
