@@ -1,4 +1,4 @@
-"""A small async bookshop API with five deliberate database mistakes for queryguard to find.
+"""A small async bookshop API with six deliberate database mistakes for queryguard to find.
 
 Run it with ``uvicorn app:app`` from this folder, then open http://127.0.0.1:8000/books. Each request
 is a unit of work: queryguard logs its findings when the request ends, and (enabled here for the demo)
@@ -47,6 +47,7 @@ app = FastAPI(title="bookshop", lifespan=lifespan)
 app.add_middleware(
     QueryGuardMiddleware,
     server_timing=True,
+    action_min_severity="info",  # a demo: show the info findings too (the unused eager load)
     slow_query_ms=float(os.environ.get("QUERYGUARD_SLOW_QUERY_MS", "100")),
 )
 
@@ -94,9 +95,10 @@ async def book_count(session: AsyncSession, author_id: int) -> int:
 
 @app.get("/authors/{author_id}")
 async def author(author_id: int) -> AuthorOut:
-    """Mistake 2, duplicate query: the same count is asked for twice."""
+    """Mistake 2, duplicate query: the same count is asked for twice. Mistake 6, unused eager load: the
+    author's books are loaded with it and never read (the counts ask the database)."""
     async with SessionLocal() as session:
-        found = await session.get_one(Author, author_id)
+        found = await session.get_one(Author, author_id, options=[selectinload(Author.books)])
         return AuthorOut(
             name=found.name,
             books=await book_count(session, author_id),

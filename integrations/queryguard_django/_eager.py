@@ -3,11 +3,11 @@
 Only while a capture with ``unused_eager_load`` on is active (in any thread), four functions of Django
 are wrapped: ``QuerySet._fetch_all`` (a queryset's ``select_related`` paths, from the instances it built),
 ``QuerySet._prefetch_related_objects`` (its ``prefetch_related`` lookups, from the caches they filled) and
-the ``__get__`` of the related-object descriptors (``book.author``, ``author.books``, ``place.restaurant``:
-views, templates and serializers all read through them). Each wrapper calls the original; the classes and
-the module get their own functions back, exactly, when the last such capture has ended and its findings
-are computed. Nothing is stored on the user's instances: a dict by ``id()`` of the loaded instances, cleared
-on restore, says which load an instance's relation came from.
+the ``__get__`` of the related-object descriptors (``book.author``, ``author.books``, ``place.restaurant``,
+generic foreign keys: views, templates and serializers all read through them). Each wrapper calls the
+original; the classes get their own functions back, exactly, when the last such capture stops. Nothing is
+stored on the user's instances: a dict by ``id()`` of the loaded instances, cleared on restore, says which
+load an instance's relation came from.
 
 The execute wrapper calls :func:`check` when the tuple of active captures changes: the first statement of
 a unit installs the wrappers, and a queryset whose evaluation is under way then is completed later.
@@ -54,7 +54,9 @@ def check(captures: tuple[Any, ...]) -> None:
 
 
 def release() -> None:
-    """Restore Django's functions when no capture with the detector on is left (after a unit's detection)."""
+    """A capture stopped: note what is left, and restore Django's functions when no capture needs them."""
+    if _inflight:
+        _complete_inflight()
     if _wrapped and not _eager.watching():
         _restore()
 

@@ -22,7 +22,7 @@ from queryguard import QueryEvent, record
 from queryguard._capture import _active
 from queryguard._guard import internal_error
 
-from . import _sites
+from . import _eager, _sites
 from ._explain import EngineSource, bound
 from ._orm import _EAGER, counting, flush_batch
 
@@ -143,6 +143,9 @@ def _record(
             callsite=found.site,
             batch=flush_batch() if not many else None,
         )
+        captures = _active.get()
+        if captures is not _eager._seen:  # a unit began or ended here: eager-load hooks on or off
+            _eager.check(captures)
         record(query)
         if (
             query.rowcount < 0

@@ -36,6 +36,11 @@ _reentered: contextvars.ContextVar[tuple[BaseCapture, ...]] = contextvars.Contex
 )
 
 
+#: Called with each capture that stops recording, in the context it stops in (see _eager: the adapters restore
+#: what they wrapped for the capture). Each callback swallows its own errors.
+stopped: list[Callable[[BaseCapture], None]] = []
+
+
 def record(event: QueryEvent) -> None:
     """Hand one statement to every capture active in the current context (integrations call this)."""
     captures = _active.get()
@@ -244,6 +249,8 @@ class BaseCapture:
             _active.set(tuple(cap for cap in _active.get() if cap is not self))
         self.ended = time.perf_counter()
         _repeat.release_anchors()
+        for callback in stopped:
+            callback(self)
 
     def __repr__(self) -> str:
         return f"<Capture {self.name or 'unnamed'}: {plural(self.query_count, 'query', 'queries')}>"

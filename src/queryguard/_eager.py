@@ -2,8 +2,10 @@
 
 An adapter that sees a queryset or a ``select()`` eager-load a relation calls :func:`loaded`: the load goes
 to the log of every active capture whose ``unused_eager_load`` setting is on. When code reads the relation
-on one of the loaded instances, the adapter sets the load's ``used``. The ``unused_eager_load`` detector
-reads the log when the unit ends (:func:`collect`). Nothing here runs per statement.
+on one of the loaded instances, the adapter sets the load's ``used``. When such a capture stops, the
+adapters are told (:func:`on_release`): they restore what they wrapped once no capture needs it. The
+``unused_eager_load`` detector reads the log when the unit ends (:func:`collect`). Nothing here runs per
+statement.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import _capture
 from ._capture import _active
 from ._guard import internal_error
 
@@ -63,7 +66,7 @@ class EagerLog:
 
 
 _logs: weakref.WeakKeyDictionary[BaseCapture, EagerLog] = weakref.WeakKeyDictionary()
-#: called with no argument whenever a unit's log has been read: adapters restore what they wrapped
+#: called with no argument whenever a capture with a log stops: adapters restore what no capture needs
 _released: list[Callable[[], None]] = []
 
 
@@ -97,30 +100,43 @@ def defer(logs: list[EagerLog], complete: Callable[[], None]) -> None:
 
 
 def on_release(callback: Callable[[], None]) -> None:
-    """Call ``callback`` after every read of a log: the adapter then unwraps when no capture needs it."""
+    """Call ``callback`` when a capture with a log stops: the adapter unwraps when no capture needs it."""
     if callback not in _released:
         _released.append(callback)
 
 
 def collect(cap: BaseCapture) -> list[EagerLoad]:
-    """The eager loads of ``cap``'s unit, completed; tells the adapters when no capture needs them."""
+    """The eager loads of ``cap``'s unit, completed."""
     log = _logs.get(cap)
-    loads: list[EagerLoad] = []
-    if log is not None:
-        pending, log.pending = log.pending, []
-        for complete in pending:
-            try:
-                complete()
-            except Exception as exc:
-                internal_error("completing an eager load", exc)
-        loads = list(log.loads)
-    if cap.ended is not None:
-        for callback in list(_released):
-            try:
-                callback()
-            except Exception as exc:
-                internal_error("restoring eager-load hooks", exc)
-    return loads
+    if log is None:
+        return []
+    _complete(log)
+    return list(log.loads)
+
+
+def _complete(log: EagerLog) -> None:
+    pending, log.pending = log.pending, []
+    for complete in pending:
+        try:
+            complete()
+        except Exception as exc:
+            internal_error("completing an eager load", exc)
+
+
+def _stopped(cap: BaseCapture) -> None:
+    """A capture stopped: complete its log, and let the adapters restore what no capture needs any more."""
+    log = _logs.get(cap)
+    if log is None:
+        return
+    _complete(log)
+    for callback in list(_released):
+        try:
+            callback()
+        except Exception as exc:
+            internal_error("restoring eager-load hooks", exc)
+
+
+_capture.stopped.append(_stopped)
 
 
 def _forget(cap: Any) -> None:  # tests: a capture's log, dropped

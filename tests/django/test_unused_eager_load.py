@@ -277,3 +277,15 @@ def test_save_is_no_read(alias: str) -> None:
 
     [finding] = unused(captured(work))
     assert finding.relation == "Book.author"
+
+
+def test_restored_when_a_capture_stops_without_detection(alias: str) -> None:
+    """A capture stopped with act=False (no findings computed) still gives Django its functions back."""
+    original = vars(django_query.QuerySet)["_fetch_all"]
+    cap = queryguard.capture(action="none", explain=False).start()
+    try:
+        list(Book.objects.using(alias).select_related("author"))
+        assert vars(django_query.QuerySet)["_fetch_all"] is not original
+    finally:
+        cap.stop(act=False)
+    assert vars(django_query.QuerySet)["_fetch_all"] is original
