@@ -30,6 +30,8 @@ _by_context: dict[int, tuple[Any, dict[Any, list[EagerLoad]]]] = {}
 _wrapped: list[tuple[Any, str, Any]] = []
 _listening = False
 _seen: object = None
+#: per thread, the select-in or immediate loads whose queries are running (innermost last)
+_running = threading.local()
 
 
 def check(captures: tuple[Any, ...]) -> None:
@@ -93,6 +95,9 @@ def _note(strategy: Any, context: Any, path: Any, method: str, logs: list[_eager
             for other in others:
                 if other.relation == _relation_of(path):
                     parent = other
+    stack = getattr(_running, "stack", None)
+    if parent is None and len(path.path) == 1 and stack:
+        parent = stack[-1]
     root = path.path[0].class_.__name__ if hasattr(path.path[0], "class_") else relation.partition(".")[0]
     load = EagerLoad(
         orm="sqlalchemy", method=method, path=relation, relation=relation, root=root, rows=0,
@@ -100,6 +105,24 @@ def _note(strategy: Any, context: Any, path: Any, method: str, logs: list[_eager
     )  # fmt: skip
     loads.setdefault(parent_mapper, []).append(load)
     _eager.loaded(logs, load)
+
+
+def _post_load(original: Any) -> Any:
+    # A select-in or immediate load runs its own query for the parents' states: the loads chained under it
+    # (selectinload(A.bs).selectinload(B.cs)) are noted while it runs, with their path begun afresh.
+    def _load_for_path(self: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+        entry = _by_context.get(id(context))
+        relation = f"{self.parent.class_.__name__}.{self.key}"
+        mine = [load for load in entry[1].get(self.parent, ()) if load.relation == relation] if entry else []
+        stack = _running.__dict__.setdefault("stack", [])
+        stack.append(mine[-1] if mine else None)
+        try:
+            return original(self, context, *args, **kwargs)
+        finally:
+            stack.pop()
+
+    _load_for_path.__wrapped__ = original  # type: ignore[attr-defined]
+    return _load_for_path
 
 
 def _relation_of(path: Any) -> str:
@@ -164,6 +187,8 @@ def _install() -> None:
             targets.append(
                 (klass, "create_row_processor", _processor(vars(klass)["create_row_processor"], method))
             )
+        for klass in (strategies._SelectInLoader, strategies._ImmediateLoader):
+            targets.append((klass, "_load_for_path", _post_load(vars(klass)["_load_for_path"])))
         attribute = attributes.InstrumentedAttribute
         targets.append((attribute, "__get__", _reader(vars(attribute)["__get__"])))
         for owner, name, replacement in targets:

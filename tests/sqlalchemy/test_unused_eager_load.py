@@ -125,6 +125,20 @@ def test_chained_selectinload_read_through(engine: Engine) -> None:
     assert unused(captured(engine, work)) == []
 
 
+def test_chained_selectinload_names_the_first_unread_step(engine: Engine) -> None:
+    """selectinload chains: nothing read names Author.books only; books read and reviews not, Book.reviews."""
+    query = select(Author).options(selectinload(Author.books).selectinload(Book.reviews))
+    [finding] = unused(captured(engine, lambda s: s.scalars(query).all()))
+    assert finding.relation == "Author.books"
+
+    def work(session: Session) -> None:
+        for author in session.scalars(query):
+            assert [b.title for b in author.books]
+
+    [finding] = unused(captured(engine, work))
+    assert finding.relation == "Book.reviews"
+
+
 def test_no_parent_rows_is_no_finding(engine: Engine) -> None:
     """An eager load over no rows loaded nothing: never a finding."""
     query = select(Book).where(Book.title == "nothing").options(selectinload(Book.reviews))
@@ -153,6 +167,8 @@ def test_sqlalchemy_is_restored_exactly(engine: Engine) -> None:
         (strategies._SelectInLoader, "create_row_processor"),
         (strategies._SubqueryLoader, "create_row_processor"),
         (strategies._ImmediateLoader, "create_row_processor"),
+        (strategies._SelectInLoader, "_load_for_path"),
+        (strategies._ImmediateLoader, "_load_for_path"),
         (attributes.InstrumentedAttribute, "__get__"),
     ]
     before = [vars(owner)[name] for owner, name in owners]
