@@ -17,9 +17,10 @@ class QueryGuardConfig(AppConfig):
     path = os.path.dirname(os.path.abspath(__file__))
 
     def ready(self) -> None:
-        from . import _hooks, _relations, checks, conf
+        from . import _commands, _hooks, _relations, checks, conf
 
         checks.register()
         conf.connect()
         _relations.install()
         _hooks.install()
+        _commands.install()

@@ -16,7 +16,7 @@ from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
-from queryguard import Config, ConfigurationError
+from queryguard import Config, ConfigurationError, _ignore
 from queryguard._config import SEVERITIES, did_you_mean
 from queryguard._guard import internal_error
 
@@ -24,10 +24,13 @@ from queryguard._guard import internal_error
 DJANGO_KEYS = {
     "ALLOWED": "a callable or the dotted path of one: (request) -> bool",
     "AUDIT_FAIL_SEVERITY": "one of 'info', 'warning', 'error'",
+    "COMMANDS": "True, False or a list of management command names",
     "HEADERS": "True, False or None (None follows DEBUG)",
+    "IGNORE": "a list of 'kind path:function' or 'kind Model.relation' entries",
     "REPORT_PAGE": "True, False or None (None follows DEBUG)",
     "RING_SIZE": "an integer >= 0",
 }
+IGNORE_SOURCE = "QUERYGUARD['IGNORE']"
 CONFIG_KEYS = frozenset(field.name.upper() for field in dataclasses.fields(Config))
 RequestCheck = Callable[[HttpRequest], bool]
 
@@ -42,6 +45,9 @@ class DjangoSettings:
     allowed: RequestCheck | None = None
     ring_size: int = 50
     audit_fail_severity: str = "warning"
+    #: Management commands that run as units: True (every one), or their names.
+    commands: bool | frozenset[str] = False
+    ignore: tuple[str, ...] = ()
 
     def page_enabled(self) -> bool:
         """Whether the report page (and the ring buffer behind it) is on: ``REPORT_PAGE``, else ``DEBUG``."""
@@ -78,7 +84,9 @@ def get() -> DjangoSettings:
     """The current settings (cached); raises :class:`queryguard.ConfigurationError` when they are invalid."""
     global _cached
     if _cached is None:
-        _cached = parse(getattr(settings, "QUERYGUARD", None))
+        parsed = parse(getattr(settings, "QUERYGUARD", None))
+        _ignore.configure(parsed.ignore, source=IGNORE_SOURCE)
+        _cached = parsed
     return _cached
 
 
@@ -87,6 +95,7 @@ def clear(**kwargs: Any) -> None:
     global _cached
     if kwargs.get("setting", "QUERYGUARD") == "QUERYGUARD":
         _cached = None
+        _ignore.configure((), source=IGNORE_SOURCE)
 
 
 def connect() -> None:
@@ -108,7 +117,13 @@ def parse(raw: object) -> DjangoSettings:
         allowed=_resolve("ALLOWED", values.get("ALLOWED")),
         ring_size=values.get("RING_SIZE", 50),
         audit_fail_severity=values.get("AUDIT_FAIL_SEVERITY", "warning"),
+        commands=_commands(values.get("COMMANDS", False)),
+        ignore=tuple(values.get("IGNORE", ())),
     )
+
+
+def _commands(value: Any) -> bool | frozenset[str]:
+    return value if isinstance(value, bool) else frozenset(value)
 
 
 def problems(raw: object) -> list[Problem]:
@@ -139,13 +154,19 @@ def _check_key(key: object, value: object) -> Problem | None:
     ok = {
         "ALLOWED": lambda: value is None or _callable(value),
         "AUDIT_FAIL_SEVERITY": lambda: value in SEVERITIES,
+        "COMMANDS": lambda: isinstance(value, bool) or _names(value),
+        "IGNORE": lambda: _entries(value),
         "HEADERS": lambda: value is None or isinstance(value, bool),
         "REPORT_PAGE": lambda: value is None or isinstance(value, bool),
         "RING_SIZE": lambda: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
     }[key]()
     if ok:
         return None
-    ids = {"ALLOWED": "E005", "AUDIT_FAIL_SEVERITY": "E007", "RING_SIZE": "E006"}
+    ids = {"ALLOWED": "E005", "AUDIT_FAIL_SEVERITY": "E007", "RING_SIZE": "E006", "COMMANDS": "E008"}
+    if key == "IGNORE":
+        return Problem(
+            "queryguard.E009", _entries_problem(value), f"set QUERYGUARD['IGNORE'] to {DJANGO_KEYS[key]}"
+        )
     return Problem(
         f"queryguard.{ids.get(key, 'E004')}",
         f"QUERYGUARD[{key!r}] must be {DJANGO_KEYS[key]}, got {value!r}",
@@ -164,6 +185,25 @@ def _check_config_key(key: str, value: object) -> Problem | None:
             "queryguard.E003", f"QUERYGUARD[{key!r}]: {exc}", "see the settings table in the README"
         )
     return None
+
+
+def _names(value: object) -> bool:
+    items = list(value) if isinstance(value, (list, tuple, set, frozenset)) else None
+    return items is not None and all(isinstance(item, str) and item for item in items)
+
+
+def _entries(value: object) -> bool:
+    return not _entries_problem(value)
+
+
+def _entries_problem(value: object) -> str:
+    if not isinstance(value, (list, tuple)):
+        return f"QUERYGUARD['IGNORE'] must be {DJANGO_KEYS['IGNORE']}, got {value!r}"
+    try:
+        _ignore.parse_entries(value, source=IGNORE_SOURCE)
+    except ConfigurationError as exc:
+        return str(exc)
+    return ""
 
 
 def _callable(value: object) -> bool:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from queryguard import KINDS
+from queryguard import KINDS, ConfigurationError, _ignore
 
 DEFAULT_FAIL_ON = ("n_plus_one", "write_loop", "query_budget", "blocking_query")
 SETTINGS = pytest.StashKey["Settings"]()
+IGNORE_SOURCE = "queryguard_ignore"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +26,10 @@ class Settings:
     include_test_code: bool = False
     verbose: bool = False
     worker: bool = False
+    #: ``queryguard_ignore`` entries: a kind and ``path:function`` or a relation, one a line.
+    ignore: tuple[str, ...] = ()
+    #: Stale suppressions (that silenced nothing in the run) fail it.
+    strict_ignores: bool = False
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -64,6 +69,25 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="count the findings whose call site is test code (setUp, fixtures, test modules, conftest.py) "
         "like any other; by default they are listed but fail no test and enter no baseline",
+    )
+    group.addoption(
+        "--queryguard-strict-ignores",
+        action="store_true",
+        default=None,
+        help="fail the run when a suppression (an inline comment, an ignore() block, a queryguard_ignore "
+        "entry) silenced nothing",
+    )
+    parser.addini(
+        "queryguard_ignore",
+        "findings to suppress, one a line: a kind and path:function or a relation (n_plus_one Book.author)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "queryguard_strict_ignores",
+        "fail the run on stale suppressions (like --queryguard-strict-ignores)",
+        type="bool",
+        default=False,
     )
     parser.addini(
         "queryguard", "analyse the statements of every test (like --queryguard)", type="bool", default=False
@@ -120,8 +144,16 @@ def read(config: pytest.Config) -> Settings:
     test_code = config.getoption("queryguard_include_test_code")
     if test_code is None:
         test_code = config.getini("queryguard_include_test_code")
+    strict = config.getoption("queryguard_strict_ignores")
+    if strict is None:
+        strict = config.getini("queryguard_strict_ignores")
+    ignore = tuple(str(line) for line in config.getini("queryguard_ignore") or ())
+    try:
+        _ignore.parse_entries(ignore, source=IGNORE_SOURCE)
+    except ConfigurationError as exc:
+        raise pytest.UsageError(str(exc)) from None
     return Settings(
-        enabled=enabled or report is not None or baseline is not None,
+        enabled=enabled or report is not None or baseline is not None or bool(strict),
         fail_on=_fail_on(config),
         report=report,
         baseline=baseline,
@@ -129,4 +161,6 @@ def read(config: pytest.Config) -> Settings:
         include_test_code=bool(test_code),
         verbose=int(config.getoption("verbose", 0)) > 0,
         worker=hasattr(config, "workerinput"),
+        ignore=ignore,
+        strict_ignores=bool(strict),
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from queryguard import Finding
+from queryguard import Finding, _ignore
 from queryguard._guard import internal_error
 
 from ._baseline import Baseline, Key
@@ -43,6 +43,18 @@ class Suite:
         self.baseline = baseline
         self.records: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
+        self.stale: list[str] = []
+
+    def _stale(self) -> list[str]:
+        """The suppressions that silenced nothing in the whole run (every worker's tests together)."""
+        used: set[str] = set()
+        seen: list[str] = []
+        files: set[str] = set()
+        for data in self.records.values():
+            used.update(data.get("suppressed") or {})
+            seen.extend(data.get("rules") or ())
+            files.update(data.get("files") or ())
+        return _ignore.unused(files, used=used, seen=seen)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "queryguard", None)
@@ -50,6 +62,12 @@ class Suite:
             self.records[report.nodeid] = data
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        try:
+            self.stale = self._stale()
+        except Exception as exc:
+            internal_error("stale suppressions", exc)
+        if self.stale and self.settings.strict_ignores and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.settings.report is not None:
             self._write_report(self.settings.report)
         if self.settings.update_baseline and self.baseline is not None and self.settings.baseline is not None:
@@ -106,3 +124,7 @@ class Suite:
             terminalreporter.write_line(line)
         for note in self.notes:
             terminalreporter.write_line(note)
+        for line in _ignore.stale_lines(self.stale):
+            terminalreporter.write_line(line)
+        if self.stale and self.settings.strict_ignores:
+            terminalreporter.write_line("queryguard: --queryguard-strict-ignores: the run fails on them")

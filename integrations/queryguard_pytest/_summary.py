@@ -110,7 +110,9 @@ def _totals(records: Mapping[str, Mapping[str, Any]], settings: Settings) -> str
     # A test counts once however many findings failed it, as in pytest's own count of failed tests.
     failed = sum(bool(data.get("failed")) for data in records.values())
     by_us = f" ({failed} failed by queryguard)" if failed else ""
+    suppressed = sum(sum((data.get("suppressed") or {}).values()) for data in records.values())
     return (
         f"queryguard: {tests} test{'s' * (tests != 1)} analysed{by_us}, "
         f"{queries} quer{'ies' if queries != 1 else 'y'}, {findings} finding{'s' * (findings != 1)}{detail}"
+        + (f", {suppressed} suppressed" if suppressed else "")
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from queryguard import Capture, Config, ConfigurationError, Finding
+from queryguard import Capture, Config, ConfigurationError, Finding, _ignore
 from queryguard._guard import internal_error
 from queryguard._plural import plural
 from queryguard._report import finding_dict
@@ -136,8 +136,12 @@ class Unit:
         return parts
 
     def wire(self, *, complete: bool) -> dict[str, Any]:
-        """What the controller needs for the summary, the report and the baseline (plain data for xdist)."""
+        """What the controller needs for the summary, the report, the baseline and the stale suppressions
+        (plain data for xdist)."""
         return {
+            "suppressed": _ignore.counts(self.capture.suppressed),
+            "files": sorted(_ignore.files_of(self.capture)),
+            "rules": _new_rules(),
             "nodeid": self.item.nodeid,
             "queries": count_queries(self.capture)["total"],
             "db_time_ms": round(self.capture.db_time_ms, 3),
@@ -148,6 +152,16 @@ class Unit:
                 for f, status, key in zip(self.findings, self.statuses, self.keys, strict=True)
             ],
         }
+
+
+_rules_sent = [0]
+
+
+def _new_rules() -> list[str]:
+    """The suppressions this process saw since the last test (the controller lists the stale ones)."""
+    rules = _ignore.rules()
+    new, _rules_sent[0] = rules[_rules_sent[0] :], len(rules)
+    return [rule.label for rule in new]
 
 
 def marker_error(item: pytest.Item) -> str | None:

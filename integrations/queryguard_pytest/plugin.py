@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from queryguard import _callsite
+from queryguard import _callsite, _ignore
 from queryguard._guard import internal_error
 
 from . import _marker, _options
@@ -37,6 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--queryguard-report={settings.report.name}: unknown extension; "
             f"use one of {', '.join(_REPORT_EXTENSIONS)}"
         )
+    _ignore.configure(settings.ignore, source=_options.IGNORE_SOURCE)
     # The plugin's own frames (assert_constant_queries calling the test's function) are never a call site.
     _callsite.add_library_path(os.path.dirname(os.path.abspath(__file__)))
     if settings.baseline is not None:

@@ -366,6 +366,58 @@ def _matching(finding: Finding, blocks: Sequence[_Block]) -> Rule | None:
     return None
 
 
+# -- stale suppressions ------------------------------------------------------------------------------
+
+
+def files_of(cap: BaseCapture) -> set[str]:
+    """The source files of the user frames (and templates) that ran the unit's statements."""
+    events = [*cap.queries, *(entry.example for entry in cap.overflow.values())]
+    codes: dict[int, CodeType] = {}
+    files: set[str] = set()
+    for event in events:
+        site = event._site
+        for entry in site if isinstance(site, tuple) else (site,):
+            if isinstance(entry, str):
+                match = _LOCATION.match(entry)
+                if match is not None:
+                    files.add(os.path.abspath(match["path"]))
+            elif entry is not None:
+                codes[id(entry[0])] = entry[0]
+    files.update(code.co_filename for code in codes.values())
+    return {name for name in files if not name.startswith("<")}
+
+
+def scan(path: str) -> list[Rule]:
+    """The inline comments of a source file (or template), each known to the run from now on."""
+    found = []
+    for number, text in enumerate(linecache.getlines(path), 1):
+        kinds = comment_kinds(text)
+        if kinds is not None:
+            kinds = kinds or ("?",)
+            where = f"{_callsite.relative_path(path)}:{number}"
+            found.append(_rule(f"# queryguard: ignore[{', '.join(kinds)}] at {where}", kinds))
+    return found
+
+
+def unused(files: Iterable[str] = (), *, used: Iterable[str] = (), seen: Iterable[str] = ()) -> list[str]:
+    """The labels of the suppressions that silenced nothing: every rule this process saw, the comments
+    of ``files``, and the labels ``seen`` elsewhere (pytest-xdist workers), less those ``used`` anywhere."""
+    for path in sorted(set(files)):
+        scan(path)
+    done = set(used) | {rule.label for rule in _rules.values() if rule.used}
+    labels = dict.fromkeys([*(rule.label for rule in _rules.values()), *seen])
+    return [label for label in labels if label not in done]
+
+
+def stale_lines(labels: Sequence[str]) -> list[str]:
+    """The lines that list stale suppressions, for a terminal."""
+    if not labels:
+        return []
+    noun = "suppression" if len(labels) == 1 else "suppressions"
+    head = f"queryguard: {len(labels)} unused {noun} (silenced nothing in this run):"
+    return [head, *(f"  {label}" for label in labels)]
+
+
 def counts(suppressed: Iterable[tuple[Finding, str]]) -> dict[str, int]:
     """How many findings each rule suppressed, by the rule's label."""
     by_rule: dict[str, int] = {}

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test import Client, override_settings
 
-from queryguard import Capture
+from queryguard import Capture, _ignore
 from queryguard._config import SEVERITIES
 from queryguard._report import Report
 
@@ -43,6 +43,9 @@ class Command(BaseCommand):
         report = Report.merge([cap.report for cap in captures])
         color = bool(options.get("force_color")) or (not options.get("no_color") and _tty(self.stdout))
         self.stdout.write(report.to_text(color=color, verbose=options["verbosity"] >= 2), ending="")
+        files = set().union(*(_ignore.files_of(cap) for cap in captures))
+        for line in _ignore.stale_lines(_ignore.unused(files)):
+            self.stdout.write(line)
         if options["report"]:
             report.write(options["report"])
             self.stdout.write(f"report written to {options['report']}")
