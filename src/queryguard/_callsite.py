@@ -234,9 +234,11 @@ def _place_of_frame(code: CodeType, lasti: int) -> tuple[str, int | None, int | 
     known = _places.get((id(code), lasti))
     if known is not None and known[0] is code:
         return known[1]
-    columns: tuple[int | None, int | None] = (None, None)
     positions = getattr(code, "co_positions", None)  # Python 3.11+
+    # Before 3.11 an instruction is never specialised into another: the instruction itself tells calls apart.
+    columns: tuple[int | None, int | None] = (lasti, None)
     if positions is not None:
+        columns = (None, None)
         for index, position in enumerate(positions()):
             if index == lasti // 2:
                 columns = (position[2], position[3])

@@ -66,7 +66,8 @@ def test_a_repl_call_site_is_the_typed_statement(console: str) -> None:
     ]
     if console == "repl":
         output = _run("-q", "-i", stdin="\n".join(typed) + "\n")
-        expected = "<stdin>:1 in <module>"
+        # Python 3.13 numbers each statement typed at its prompt: <stdin>-3
+        expected = "<stdin>:1 in <module>" if sys.version_info < (3, 13) else "<stdin>-3:1 in <module>"
     else:
         driver = (
             f"import code\nconsole = code.InteractiveConsole()\nfor line in {typed!r}: console.push(line)\n"

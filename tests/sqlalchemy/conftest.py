@@ -21,7 +21,7 @@ import queryguard
 from ._models import seed
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-SCHEMA = f"qgsa_{WORKER}"
+SCHEMA = f"qgsa_{WORKER}" + os.environ.get("QUERYGUARD_TEST_DB_SUFFIX", "")
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
