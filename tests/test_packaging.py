@@ -46,10 +46,23 @@ def test_wheel_metadata(wheel: Path) -> None:
         metadata = Parser().parsestr(archive.read(f"{info}/METADATA").decode())
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
     assert metadata["Name"] == "queryguard-perf"
-    assert sorted(metadata.get_all("Provides-Extra")) == ["django", "mysql", "postgres", "sqlalchemy"]
+    assert sorted(metadata.get_all("Provides-Extra")) == [
+        "celery",
+        "django",
+        "mysql",
+        "postgres",
+        "sqlalchemy",
+    ]
     assert any(n.startswith(f"{info}/") and "LICENSE" in n for n in names)
     assert "queryguard = queryguard_pytest.plugin" in entry_points
-    for package in ("queryguard", "queryguard_django", "queryguard_sqlalchemy", "queryguard_pytest"):
+    packages = (
+        "queryguard",
+        "queryguard_django",
+        "queryguard_sqlalchemy",
+        "queryguard_pytest",
+        "queryguard_celery",
+    )
+    for package in packages:
         assert f"{package}/py.typed" in names
 
 
@@ -77,7 +90,12 @@ def test_fresh_virtualenv_runs_the_readme_snippet(fresh_python: Path, tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("package", "extra"), [("queryguard_sqlalchemy", "sqlalchemy"), ("queryguard_django", "django")]
+    ("package", "extra"),
+    [
+        ("queryguard_sqlalchemy", "sqlalchemy"),
+        ("queryguard_django", "django"),
+        ("queryguard_celery", "celery"),
+    ],
 )
 def test_an_integration_without_its_framework_names_the_extra(
     fresh_python: Path, tmp_path: Path, package: str, extra: str
