@@ -138,3 +138,22 @@ def test_audit_lists_stale_suppressions() -> None:
     assert re.search(r"GET /books/3/ \(200\): 4 queries, [\d.]+ ms, 0 findings, 1 suppressed", out)
     assert "queryguard: 1 unused suppression (silenced nothing in this run):" in out
     assert "  QUERYGUARD['IGNORE'] entry write_loop 'views.py:book_list'" in out
+
+
+@pytest.mark.django_db
+def test_template_comment_suppresses_its_line() -> None:
+    """``{# queryguard: ignore[n_plus_one] #}`` on a template line suppresses the N+1 found there; the same
+    template without it is reported."""
+    seed()
+    with override_settings(QUERYGUARD={"EXPLAIN": False, "COMMANDS": True}):
+        _out, loud = run("render_books", "testapp/book_list.html")
+        _out, quiet = run("render_books", "testapp/quiet_list.html")
+    assert (
+        "N+1 [warning] Book.author loaded 6 times from tests/django/testapp/templates/testapp/book_list"
+        in loud
+    )
+    assert "0 findings, 1 suppressed" in quiet
+    assert (
+        "by # queryguard: ignore[n_plus_one] at tests/django/testapp/templates/testapp/quiet_list.html:4"
+        in quiet
+    )
