@@ -133,30 +133,40 @@ class ignore:
         if not isinstance(reason, str) or not reason.strip():
             raise ConfigurationError(f"ignore() needs a reason (why these findings may stay), got {reason!r}")
         self.reason = reason.strip()
-        self._entered: list[tuple[_Block, contextvars.Token[tuple[_Block, ...]]]] = []
+        self._entered: list[tuple[_Block, contextvars.Token[Any]]] = []
 
     def _label(self, where: str) -> str:
         return f"ignore({', '.join(map(repr, self.kinds))}, reason={self.reason!r}) at {where}"
 
-    def _enter(self, code: CodeType | None, where: str) -> None:
+    def _enter(self, code: CodeType | None, where: str) -> tuple[_Block, contextvars.Token[Any]]:
         from ._capture import _active
 
         block = _Block(_rule(self._label(where), self.kinds, self.reason), code)
         for cap in _active.get():
             _blocks.setdefault(cap, []).append(block)
-        self._entered.append((block, _open.set((*_open.get(), block))))
+        return block, _open.set((*_open.get(), block))
 
-    def _exit(self) -> None:
-        block, token = self._entered.pop()
+    @staticmethod
+    def _leave(block: _Block, token: contextvars.Token[Any]) -> None:
         block.end = time.perf_counter()
         try:
             _open.reset(token)
         except ValueError:  # left in another context than it was entered in
             _open.set(tuple(b for b in _open.get() if b is not block))
 
+    def _exit(self) -> None:
+        # One instance may be entered by several threads or tasks at once: leave this context's block.
+        current = _open.get()
+        for index in range(len(self._entered) - 1, -1, -1):
+            if self._entered[index][0] in current:
+                self._leave(*self._entered.pop(index))
+                return
+        if self._entered:
+            self._leave(*self._entered.pop())
+
     def __enter__(self) -> ignore:
         frame = sys._getframe(1)
-        self._enter(frame.f_code, _where(frame.f_code, frame.f_lineno))
+        self._entered.append(self._enter(frame.f_code, _where(frame.f_code, frame.f_lineno)))
         return self
 
     def __exit__(
@@ -166,7 +176,7 @@ class ignore:
 
     async def __aenter__(self) -> ignore:
         frame = sys._getframe(1)
-        self._enter(frame.f_code, _where(frame.f_code, frame.f_lineno))
+        self._entered.append(self._enter(frame.f_code, _where(frame.f_code, frame.f_lineno)))
         return self
 
     async def __aexit__(
@@ -182,21 +192,21 @@ class ignore:
 
             @functools.wraps(func)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                self._enter(code, where)
+                entered = self._enter(code, where)
                 try:
                     return await func(*args, **kwargs)
                 finally:
-                    self._exit()
+                    self._leave(*entered)
 
             return run_async  # type: ignore[return-value]
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            self._enter(code, where)
+            entered = self._enter(code, where)
             try:
                 return func(*args, **kwargs)
             finally:
-                self._exit()
+                self._leave(*entered)
 
         return run  # type: ignore[return-value]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -257,3 +258,37 @@ def test_unit_needs_a_name() -> None:
     """A unit without a name is a configuration error."""
     with pytest.raises(ConfigurationError, match="unit\\(\\) needs a name"):
         queryguard.unit("")
+
+
+def test_one_block_entered_by_two_threads() -> None:
+    """One ``ignore()`` instance entered by two threads: the first to enter leaves first, while the other
+    is still inside and runs its N+1 after that; each leaves its own block, and both N+1s are suppressed."""
+    conn = shop_db()
+    quiet = queryguard.ignore("n_plus_one", reason="shared by the workers")
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    caps: dict[str, queryguard.Capture] = {}
+
+    def first() -> None:
+        with queryguard.capture(explain=False, action="none") as cap:
+            with quiet:
+                first_in.set()
+                _loop(conn)
+                second_in.wait(10)
+            first_out.set()
+        caps["first"] = cap
+
+    def second() -> None:
+        first_in.wait(10)
+        with queryguard.capture(explain=False, action="none") as cap, quiet:
+            second_in.set()
+            first_out.wait(10)
+            _other_loop(conn)
+        caps["second"] = cap
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [len(caps[name].findings) for name in ("first", "second")] == [0, 0]
+    assert [len(caps[name].suppressed) for name in ("first", "second")] == [1, 1]
