@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import sys
 import threading
+from types import FrameType
 from typing import Any
 
 from queryguard import _callsite, _eager
+from queryguard._callsite import register_frame_hook
 from queryguard._eager import EagerLoad, EagerLog
 from queryguard._guard import internal_error
 
@@ -33,6 +35,10 @@ _wrapped: list[tuple[Any, str, Any]] = []
 #: querysets being evaluated when the wrappers were installed, with the logs they go to
 _inflight: list[tuple[Any, list[EagerLog], Any]] = []
 _originals: dict[str, Any] = {}
+#: prefetch_related_objects() calls of the user's under way: (frame, thread, instances, lookups, logs, site)
+_direct: list[tuple[Any, int, list[Any], tuple[Any, ...], list[EagerLog], Any]] = []
+#: the codes of the querysets' own prefetch (their lookups are noted by the QuerySet wrapper)
+_queryset_prefetchers: set[Any] = set()
 _seen: object = None
 #: Django's own functions that read a relation for their purposes, not the user's (save()'s check)
 _internal_readers: set[Any] = set()
@@ -57,6 +63,8 @@ def release() -> None:
     """A capture stopped: note what is left, and restore Django's functions when no capture needs them."""
     if _inflight:
         _complete_inflight()
+    if _direct:
+        _complete_direct()
     if _wrapped and not _eager.watching():
         _restore()
 
@@ -82,7 +90,9 @@ def _prefetch_related_objects(queryset: Any) -> None:
     try:
         logs = _eager.wanted()
         if logs:
-            _note_prefetches(queryset, logs, _callsite.capture())
+            _note_prefetches(
+                queryset._result_cache, queryset._prefetch_related_lookups, logs, _callsite.capture()
+            )
     except Exception as exc:
         internal_error("noting prefetch_related", exc)
 
@@ -119,12 +129,11 @@ def _note_select_related(queryset: Any, logs: list[EagerLog], site: Any) -> None
         _eager.loaded(logs, load)
 
 
-def _note_prefetches(queryset: Any, logs: list[EagerLog], site: Any) -> None:
-    rows = queryset._result_cache
+def _note_prefetches(rows: Any, lookups: Any, logs: list[EagerLog], site: Any) -> None:
     if not rows or not hasattr(rows[0], "_state"):
         return
-    root = queryset.model.__name__
-    for lookup in queryset._prefetch_related_lookups:
+    root = type(rows[0]).__name__
+    for lookup in lookups:
         through = getattr(lookup, "prefetch_through", lookup)
         to_attr = getattr(lookup, "to_attr", None)
         objects, parent = list(rows), None
@@ -181,6 +190,41 @@ def _cached(instance: Any, name: str) -> Any:
     return list(found if cached is None else cached)
 
 
+def _direct_prefetch(frame: FrameType, event: Any) -> None:
+    """Frame hook on prefetch_related_objects(): a user's call (not a queryset's), noted once it ends."""
+    if not _wrapped:
+        return None
+    try:
+        caller = frame.f_back
+        if caller is None or caller.f_code in _queryset_prefetchers or any(e[0] is frame for e in _direct):
+            return None
+        logs = _eager.wanted()
+        if logs:
+            local = frame.f_locals
+            site = _callsite.capture(None, caller)
+            instances, lookups = list(local["model_instances"]), tuple(local["related_lookups"])
+            _direct.append((frame, threading.get_ident(), instances, lookups, logs, site))
+            _eager.defer(logs, _complete_direct)
+    except Exception as exc:
+        internal_error("noting prefetch_related_objects", exc)
+    return None
+
+
+def _complete_direct() -> None:
+    """Note the prefetch_related_objects() calls of this thread that have returned."""
+    running = set()
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        running.add(id(frame))
+        frame = frame.f_back
+    me = threading.get_ident()
+    for entry in list(_direct):
+        if entry[1] != me or id(entry[0]) in running:
+            continue
+        _direct.remove(entry)
+        _note_prefetches(entry[2], entry[3], entry[4], entry[5])
+
+
 def _descriptor(klass: type, name: str) -> Any:
     for owner in klass.__mro__:
         if name in vars(owner):
@@ -229,10 +273,12 @@ def _name_of(descriptor: Any, klass: type) -> str:
 
 def _reader(original: Any) -> Any:
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
-        if instance is not None and (_owners or _inflight):
+        if instance is not None and (_owners or _inflight or _direct):
             try:
                 if _inflight:
                     _complete_inflight()
+                if _direct:
+                    _complete_direct()
                 owned = _owners.get(id(instance))
                 if owned is not None:
                     name = _names.get(self)
@@ -256,6 +302,11 @@ def _install() -> None:
     from django.db.models.fields import related_descriptors as rd
 
     _internal_readers.add(Model._prepare_related_fields_for_save.__code__)  # type: ignore[attr-defined]
+    if not _queryset_prefetchers:  # once: a hook of queryguard's own registry, run only inside a walk
+        prefetchers: list[Any] = [query.QuerySet, query.RawQuerySet]
+        for owner in prefetchers:
+            _queryset_prefetchers.add(vars(owner)["_prefetch_related_objects"].__code__)
+        register_frame_hook(query.prefetch_related_objects.__code__, _direct_prefetch)
 
     with _lock:
         if _wrapped:
@@ -288,6 +339,7 @@ def _restore() -> None:
         _originals.clear()
         _owners.clear()
         _inflight.clear()
+        _direct.clear()
 
 
 _eager.on_release(release)

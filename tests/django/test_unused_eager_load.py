@@ -289,3 +289,23 @@ def test_restored_when_a_capture_stops_without_detection(alias: str) -> None:
     finally:
         cap.stop(act=False)
     assert vars(django_query.QuerySet)["_fetch_all"] is original
+
+
+def test_prefetch_related_objects(alias: str) -> None:
+    """prefetch_related_objects() on a list: unread, a finding at the line that called it; read, none."""
+    from django.db.models import prefetch_related_objects
+
+    def unread() -> None:
+        authors = list(Author.objects.using(alias).order_by("id"))
+        prefetch_related_objects(authors, "books")
+
+    [finding] = unused(captured(unread))
+    assert finding.relation == "Author.books" and finding.details["rows"] == 3
+    assert finding.callsite.endswith(" in unread")
+
+    def read() -> None:
+        authors = list(Author.objects.using(alias).order_by("id"))
+        prefetch_related_objects(authors, "books")
+        assert [b.title for a in authors for b in a.books.all()]
+
+    assert unused(captured(read)) == []
