@@ -16,7 +16,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-MODULES = ["bench_core", "bench_sqlalchemy", "bench_django", "bench_explain", "bench_explain_asgi"]
+MODULES = [
+    "bench_core",
+    "bench_sqlalchemy",
+    "bench_django",
+    "bench_explain",
+    "bench_explain_asgi",
+    "bench_loopwatch",
+]
 
 
 def _fmt(value: Any, digits: int = 3) -> str:

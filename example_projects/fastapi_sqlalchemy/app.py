@@ -1,4 +1,4 @@
-"""A small async bookshop API with six deliberate database mistakes for queryguard to find.
+"""A small async bookshop API with seven deliberate mistakes for queryguard to find.
 
 Run it with ``uvicorn app:app`` from this folder, then open http://127.0.0.1:8000/books. Each request
 is a unit of work: queryguard logs its findings when the request ends, and (enabled here for the demo)
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -133,3 +134,15 @@ async def stats() -> dict[str, int]:
     """Mistake 4, blocking call: a sync Session inside an async route stalls every other request."""
     with Session(sync_engine) as session:
         return {"books": session.scalar(select(func.count(Book.id))) or 0}
+
+
+def render_cover(book_id: int) -> bytes:
+    """Stands for a synchronous client of a cover service (or an image resize): it takes 200 ms."""
+    time.sleep(0.2)
+    return f"cover of book {book_id}".encode()
+
+
+@app.get("/covers/{book_id}")
+async def cover(book_id: int) -> dict[str, int]:
+    """Mistake 7, loop stall: sync work in an async route holds the event loop; no other request runs."""
+    return {"bytes": len(render_cover(book_id))}

@@ -20,6 +20,7 @@ KINDS = (
     "query_budget",
     "blocking_query",
     "unused_eager_load",
+    "loop_stall",
     "full_scan",
     "sort_spill",
     "temp_sort",
@@ -56,6 +57,7 @@ class Config:
     explain_timeout_ms: int = 2_000
     server_timing: bool = False
     unused_eager_load: bool = True
+    loop_stall_ms: float | None = 100.0
 
     def __post_init__(self) -> None:
         _choice("action", self.action, ACTIONS)
@@ -77,6 +79,8 @@ class Config:
             raise ConfigurationError(f"{bad} must be at least 2, got {getattr(self, bad)!r}")
         _number("slow_query_ms", self.slow_query_ms)
         _number("explain_ttl_s", self.explain_ttl_s)
+        if self.loop_stall_ms is not None:
+            _number("loop_stall_ms", self.loop_stall_ms)
         if self.max_queries is not None:
             _int("max_queries", self.max_queries, minimum=0)
         if self.max_db_time_ms is not None:

@@ -203,3 +203,26 @@ def unused_eager_load(orm: str, method: str, path: str, relation: str) -> str:
             f"use lazyload({relation}) or raiseload({relation})"
         )
     return f"stop loading {relation} eagerly"
+
+
+def loop_stall(blocking: str, call: str) -> str:
+    """The fix for a step that held the event loop, in asyncio's words, by what it was doing."""
+    if blocking == "sleep":
+        return "await asyncio.sleep(...) instead of time.sleep(...): it lets other tasks run meanwhile"
+    if blocking == "network":
+        return (
+            "use an async HTTP client (async with httpx.AsyncClient() as client: await client.get(...)), "
+            "or run the call off the loop: await asyncio.to_thread(...)"
+        )
+    if blocking == "database":
+        return (
+            "use an async driver (asyncpg, psycopg's AsyncConnection, aiosqlite, aiomysql) or an "
+            "AsyncSession, or run the call off the loop: await asyncio.to_thread(...)"
+        )
+    if blocking == "file":
+        return "run the file I/O off the loop: await asyncio.to_thread(...) (or aiofiles)"
+    return (
+        "move the CPU work off the loop: await loop.run_in_executor(ProcessPoolExecutor(), ...) "
+        "(or await asyncio.to_thread(...) for work that releases the GIL), or split it with await "
+        "asyncio.sleep(0) between chunks"
+    )

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from . import _pipeline
+from . import _loopwatch, _pipeline
 from ._capture import BaseCapture, _active
 from ._config import Config
 from ._events import Finding
+from ._guard import internal_error
 from ._ignore import counts
 
 if TYPE_CHECKING:
@@ -66,6 +67,11 @@ class Capture(BaseCapture):
         """Make this capture receive statements in the current context (``__enter__`` does this)."""
         self._findings = None
         super().start()
+        if self.config.loop_stall_ms:
+            try:
+                _loopwatch.begin(self, self.config.loop_stall_ms)
+            except Exception as exc:
+                internal_error("loop stall watch", exc)
         return self
 
     def stop(self, *, act: bool = True, background: bool = False, failed: bool = False) -> None:
@@ -79,6 +85,11 @@ class Capture(BaseCapture):
         if self.leave_reentry():
             return
         self.stop_recording()
+        if self.config.loop_stall_ms:
+            try:
+                _loopwatch.end(self)
+            except Exception as exc:
+                internal_error("loop stall watch", exc)
         if act:
             _pipeline.finish(self, background=background, failed=failed)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import _eager
+from .. import _eager, _loopwatch
 from .._events import Finding
+from . import loop_stall
 from ._index import build
 from ._registry import run
 from .unused_eager_load import with_loads
@@ -29,6 +30,7 @@ def detect(cap: BaseCapture) -> list[Finding]:
     index = build(cap.queries, cap.overflow.values(), config)
     loads = _eager.collect(cap)
     findings = run(with_loads(index, loads) if loads else index, config)
+    findings += loop_stall.find(_loopwatch.collect(cap), config, findings)
     findings = [f for f in findings if f.kind not in config.ignore_kinds]
     findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), -f.total_duration_ms, -f.count))
     return findings
