@@ -34,10 +34,22 @@ _seen: object = None
 _running = threading.local()
 
 
+def _supported() -> bool:
+    import sqlalchemy
+
+    return tuple(int(part) for part in sqlalchemy.__version__.split(".")[:2]) >= (2, 1)
+
+
+#: The loader strategies read here are SQLAlchemy 2.1's; on 2.0 the detector sees no loads (and says nothing).
+SUPPORTED = _supported()
+
+
 def check(captures: tuple[Any, ...]) -> None:
     """Install or restore the wrappers for the active ``captures`` (the statement hook calls it)."""
     global _seen
     _seen = captures
+    if not SUPPORTED:
+        return
     try:
         if _eager.wanted(captures):
             if not _wrapped:
@@ -167,6 +179,12 @@ def _reader(original: Any) -> Any:
 # -- installation ----------------------------------------------------------------------------------------
 
 
+def _strategy(strategies: Any, name: str) -> Any:
+    # SQLAlchemy 2.1 names its loader strategies with a leading underscore; 2.0 without.
+    klass = getattr(strategies, name, None)
+    return klass if klass is not None else getattr(strategies, name.lstrip("_"))
+
+
 def _install() -> None:
     global _listening
     from sqlalchemy import event
@@ -183,11 +201,11 @@ def _install() -> None:
         }
         targets: list[tuple[Any, str, Any]] = []
         for name, method in loaders.items():
-            klass = getattr(strategies, name)
+            klass = _strategy(strategies, name)
             targets.append(
                 (klass, "create_row_processor", _processor(vars(klass)["create_row_processor"], method))
             )
-        for klass in (strategies._SelectInLoader, strategies._ImmediateLoader):
+        for klass in (_strategy(strategies, "_SelectInLoader"), _strategy(strategies, "_ImmediateLoader")):
             targets.append((klass, "_load_for_path", _post_load(vars(klass)["_load_for_path"])))
         attribute = attributes.InstrumentedAttribute
         targets.append((attribute, "__get__", _reader(vars(attribute)["__get__"])))
