@@ -13,13 +13,18 @@ greenlet (the asyncio layer) are walked every time.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from types import CodeType, FrameType
 from typing import Any
 
-from queryguard._callsite import capture
+from queryguard import _repeat
+from queryguard._callsite import capture_ended
 
 _MAX_STATEMENTS = 4096
+_RESUMABLE = (
+    inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
+)
 _PER_STATEMENT = 4
 
 
@@ -27,7 +32,9 @@ class Facts:
     """What the call-site walk learnt about one statement: its site and what the frame hooks said."""
 
     __slots__ = (
+        "anchor",
         "checks",
+        "exact",
         "orm",
         "relation",
         "relation_kind",
@@ -46,6 +53,10 @@ class Facts:
         self.relation_path: str | None = None
         self.relation_root: str | None = None
         self.checks: tuple[tuple[int, CodeType, int], ...] = ()
+        # A walk that stopped short of the unit's entry (see _callsite.capture_ended) is reused only from
+        # the same live innermost user frame (its anchor), whose callers cannot have changed.
+        self.exact = True
+        self.anchor: FrameType | None = None
 
 
 _known: dict[int, tuple[str, list[Facts]]] = {}
@@ -58,6 +69,8 @@ def facts(statement: str, depth: int) -> Facts:
         base = depth + 1
         for known in entry[1]:
             try:
+                if not known.exact and sys._getframe(base + known.checks[0][0]) is not known.anchor:
+                    continue
                 for offset, code, lasti in known.checks:
                     frame = sys._getframe(base + offset)
                     if frame.f_code is not code or frame.f_lasti != lasti:
@@ -68,7 +81,8 @@ def facts(statement: str, depth: int) -> Facts:
                 continue
     frame = sys._getframe(depth + 1)
     found = Facts(statement)
-    found.site = capture(found, frame) or ""
+    site, found.exact = capture_ended(found, frame)
+    found.site = site or ""
     _remember(statement, found, frame)
     return found
 
@@ -90,6 +104,14 @@ def _remember(statement: str, found: Facts, frame: FrameType) -> None:
         offset += 1
     if wanted:
         return  # found in a parent greenlet (asyncio): not reachable by depth
+    if not found.exact:
+        anchor = frame
+        for _ in range(checks[0][0]):
+            anchor = anchor.f_back  # type: ignore[assignment]  # checks[0] was found on this chain
+        if anchor.f_code.co_flags & _RESUMABLE:
+            return  # a generator's or coroutine's frame: another caller can resume it
+        found.anchor = anchor
+        _repeat._anchored.append(found)  # let go when the capture stops (release_anchors)
     if len(_known) >= _MAX_STATEMENTS:
         _known.clear()
     found.checks = tuple(checks)

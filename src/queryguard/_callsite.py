@@ -134,6 +134,19 @@ def capture(event: Any = None, frame: FrameType | None = None) -> RawSite | None
             return None
 
 
+def capture_ended(event: Any, frame: FrameType) -> tuple[RawSite | None, bool]:
+    """:func:`capture` from ``frame``, and whether the walk was exact: it ended at a boundary or at the last
+    user frame kept, so the frames it found decide the site (not a caller beyond its reach)."""
+    f: FrameType | None = frame
+    while True:
+        found, end = _walk(f, event, None)
+        if found:
+            return tuple(found), end in (_END_BOUNDARY, _END_THIRD)
+        f = _parent_greenlet_frame()
+        if f is None:
+            return None, False
+
+
 def _walk(f: FrameType | None, event: Any, trail: list[Check] | None) -> tuple[list[SiteEntry], int]:
     # Returns what it found and why it stopped (_END_*). With a trail, it notes every frame that counts
     # (user, hooked, the boundary) with its depth from the first frame.

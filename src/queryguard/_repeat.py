@@ -15,7 +15,7 @@ from typing import Any
 
 from ._callsite import (
     _BOUNDARY,
-    _END_STACK,
+    _END_BOUNDARY,
     _END_THIRD,
     Check,
     RawSite,
@@ -56,16 +56,25 @@ def capture_repeated(key: Hashable, event: Any = None, depth: int = 1) -> RawSit
     if not found:
         parent = _parent_greenlet_frame()
         return None if parent is None else capture(event, parent)
-    # Repeatable if a repeat cannot stop elsewhere: the walk did not run off the stack, a user frame
-    # keeps the site non-empty, and a hook's label (which may be missing next time) did not end it.
+    # Repeatable if a user frame keeps the site non-empty and a hook's label (which may be missing next
+    # time) did not end it. A walk that ended at a boundary or at the last user frame kept is exact: the
+    # frames it checked decide the site. One that ran off the stack or past the frame limit is not: another
+    # caller, further out, could be user code next time; it is repeated only from the same live innermost
+    # user frame (its anchor), whose callers cannot have changed.
     labels = any(type(entry) is str for entry in found)
-    if end != _END_STACK and len(found) > labels and not (labels and end == _END_THIRD):
+    if len(found) > labels and not (labels and end == _END_THIRD):
         hooked = [(index, check[3]) for index, check in enumerate(checks) if check[3] is not None]
         first_user = next(index for index, check in enumerate(checks) if check[3] is None)
         # Only the usual trail: its hooks (the boundary aside) run before its first user frame, all of
         # them, whatever they return, as in a walk.
         if all(index < first_user or hook is _BOUNDARY for index, hook in hooked):
-            _remember(key, Trail(_unshadowed(checks)))
+            trail = Trail(_unshadowed(checks), exact=end in (_END_BOUNDARY, _END_THIRD))
+            if not trail.exact:
+                if not trail.anchorable:
+                    return tuple(found)
+                trail.anchor = sys._getframe(depth + 1 + trail.offsets[trail.near - 1])
+                _anchored.append(trail)
+            _remember(key, trail)
     return tuple(found)
 
 
@@ -94,9 +103,21 @@ class Trail:
     are checked. A generator's or coroutine's frame is never an anchor: another caller can resume it.
     """
 
-    __slots__ = ("_at", "anchor", "anchorable", "codes", "hooks", "lastis", "near", "offsets", "site")
+    __slots__ = (
+        "_at",
+        "anchor",
+        "anchorable",
+        "codes",
+        "exact",
+        "hooks",
+        "lastis",
+        "near",
+        "offsets",
+        "site",
+    )
 
-    def __init__(self, checks: list[Check]) -> None:
+    def __init__(self, checks: list[Check], *, exact: bool = True) -> None:
+        self.exact = exact  # False: repeated only from its anchor (see capture_repeated)
         self.offsets = tuple(depth for depth, _, _, _ in checks)
         self.codes = tuple(code for _, code, _, _ in checks)
         self.lastis = [lasti for _, _, lasti, _ in checks]
@@ -132,6 +153,8 @@ class Trail:
                             return None
                         frames.append(frame)
                     return self._hooked(frames, event)
+            if not self.exact:
+                return None
             frames = list(map(_getframe, at[1]))  # loops in C: this runs for every statement of a loop
         except ValueError:  # the stack is shallower
             return None
@@ -164,8 +187,8 @@ class Trail:
         return (*labels, *self.site)
 
 
-#: Trails holding an anchor: :func:`release_anchors` lets the frames go.
-_anchored: list[Trail] = []
+#: Trails (and integrations' cached sites) holding an anchor: :func:`release_anchors` lets the frames go.
+_anchored: list[Any] = []
 _RESUMABLE = (
     inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 )

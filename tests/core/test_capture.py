@@ -307,4 +307,6 @@ def test_a_loops_user_frame_vouches_for_its_callers_and_nothing_else() -> None:
     assert found[0][0] == found[1][0] == found[4][0] != found[2][0]  # the inner loop's site is its own
     assert anchored
     assert not [trail for trail in _callsite._trails[key] if trail.anchor is not None]  # released
-    assert [trail for trail in _callsite._trails[key] if not trail.anchorable]  # the generator's trail
+    # The walks here stop short of the unit's entry (pytest's frames are beyond their reach): such a walk is
+    # repeated only from its anchor, and a generator's frame is none, so the generator's walk is not kept.
+    assert all(trail.anchorable for trail in _callsite._trails[key] if not trail.exact)

@@ -5,6 +5,7 @@ Each test is a case the accuracy corpus does not hold: the rules, not the corpus
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 import pytest
@@ -261,3 +262,36 @@ def test_a_duplicate_with_no_frame_of_yours_says_so() -> None:
             queryguard.record(queryguard.QueryEvent("SELECT 1", (), 0.1, vendor="sqlite", callsite=()))
     (finding,) = cap.findings
     assert "from library code (no frame of your code)" in finding.message
+
+
+class _Lookups(ast.NodeVisitor):
+    """Runs one lookup per name it visits: a user function that a library (ast) calls back."""
+
+    def __init__(self, conn: dbapi.Connection) -> None:
+        self.conn = conn
+
+    def visit_Name(self, node: ast.Name) -> None:
+        author_name(self.conn, 1)
+
+
+def _visit_shallow(conn: dbapi.Connection) -> None:
+    _Lookups(conn).visit(ast.parse("x"))
+
+
+def test_a_repeated_statement_never_keeps_a_site_that_stopped_short() -> None:
+    """A statement first seen with its callers beyond the walk's reach (deep in a library), then from a
+    caller within reach, names that caller: the first site is not reused for it."""
+    conn = shop_db()
+    deep = ast.parse("-" * 60 + "x")  # 60 nested unary minus nodes: the visitor recurses in ast.py
+    with queryguard.capture(action="none") as cap:
+        _Lookups(conn).visit(deep)
+        _visit_shallow(conn)
+    first, second = cap.queries
+    assert not any("_visit_shallow" in entry for entry in _stack(first))
+    assert any("_visit_shallow" in entry for entry in _stack(second))
+
+
+def _stack(event: queryguard.QueryEvent) -> tuple[str, ...]:
+    from queryguard import _callsite
+
+    return _callsite.describe_stack(event._site)
