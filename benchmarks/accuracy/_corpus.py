@@ -23,7 +23,7 @@ from typing import Any
 ORMS = ("django", "sqlalchemy", "raw")
 DATABASES = ("sqlite", "postgresql", "mysql")
 #: The kinds the corpus judges; the others (slow statements, budgets, plans) need no corpus of this kind.
-SCORED_KINDS = frozenset({"n_plus_one", "duplicate_query", "write_loop", "select_star"})
+SCORED_KINDS = frozenset({"n_plus_one", "duplicate_query", "write_loop", "select_star", "unused_eager_load"})
 
 _EXPECT = re.compile(r"#\s*expect(?:\[(?P<databases>[a-z, ]+)\])?:\s*(?P<body>.+?)\s*$")
 

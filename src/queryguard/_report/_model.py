@@ -30,6 +30,7 @@ LABELS = {
     "slow_query": "slow",
     "query_budget": "budget",
     "blocking_query": "blocking",
+    "unused_eager_load": "unused eager load",
 }
 
 
