@@ -1,4 +1,4 @@
-"""A small async bookshop API with seven deliberate mistakes for queryguard to find.
+"""A small async bookshop API with eight deliberate mistakes for queryguard to find.
 
 Run it with ``uvicorn app:app`` from this folder, then open http://127.0.0.1:8000/books. Each request
 is a unit of work: queryguard logs its findings when the request ends, and (enabled here for the demo)
@@ -50,6 +50,13 @@ app.add_middleware(
     server_timing=True,
     action_min_severity="info",  # a demo: show the info findings too (the unused eager load)
     slow_query_ms=float(os.environ.get("QUERYGUARD_SLOW_QUERY_MS", "100")),
+    # Awaited reads count when each takes 30 ms and running them together saves 100 ms; a small SQLite
+    # database answers faster: set both to 0 to see GET /books/1/page reported. A load test that raises
+    # the slow-query limit (statements wait for a busy loop then) raises this one with it.
+    sequential_awaits_min_ms=float(
+        os.environ.get("QUERYGUARD_SEQUENTIAL_MIN_MS", os.environ.get("QUERYGUARD_SLOW_QUERY_MS", "30"))
+    ),
+    sequential_awaits_min_saved_ms=float(os.environ.get("QUERYGUARD_SEQUENTIAL_MIN_SAVED_MS", "100")),
 )
 
 
@@ -61,6 +68,12 @@ class BookOut(BaseModel):
 class ReviewOut(BaseModel):
     book_id: int
     stars: int
+
+
+class BookPageOut(BaseModel):
+    title: str
+    reviews: int
+    stars: float
 
 
 class AuthorOut(BaseModel):
@@ -105,6 +118,16 @@ async def author(author_id: int) -> AuthorOut:
             books=await book_count(session, author_id),
             prolific=await book_count(session, author_id) > 2,
         )
+
+
+@app.get("/books/{book_id}/page")
+async def book_page(book_id: int) -> BookPageOut:
+    """Mistake 8, sequential awaits: three reads that need only book_id, awaited one after another."""
+    async with SessionLocal() as session:
+        title = await session.scalar(select(Book.title).where(Book.id == book_id))
+        reviews = await session.scalar(select(func.count(Review.id)).where(Review.book_id == book_id))
+        stars = await session.scalar(select(func.avg(Review.stars)).where(Review.book_id == book_id))
+        return BookPageOut(title=title or "", reviews=reviews or 0, stars=float(stars or 0))
 
 
 @app.post("/books/{book_id}/reviews")

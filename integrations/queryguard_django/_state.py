@@ -73,7 +73,7 @@ class Event(QueryEvent):
         self.is_async = self.blocking = False
         self.orm = "django"
         self.relation = self.relation_kind = self.relation_path = self.relation_root = self.batch = None
-        self.entry = 0
+        self.entry = self.task = 0
         self.error = error
         self.started = started
         self.explainer = explainer

@@ -14,6 +14,7 @@ import time
 # The C accelerated function where there is one: a single call, no exception when no loop runs. Never
 # ``from _asyncio import ...`` first: on 3.11 importing _asyncio before asyncio leaves two copies of its
 # task table, and asyncio.current_task() returns None in every task of the process.
+from asyncio import current_task as _current_task
 from asyncio.events import _get_running_loop
 from collections.abc import Callable
 from typing import Any
@@ -67,8 +68,12 @@ def enter_request() -> None:
 def deliver(captures: tuple[BaseCapture, ...], event: QueryEvent) -> None:
     """:func:`record` for an adapter that read the active captures already and set the call site."""
     event.entry = _entry.get()
-    if not event.is_async and _get_running_loop() is not None:
-        event.blocking = True
+    loop = _get_running_loop()
+    if loop is not None:
+        if event.is_async:  # the task tells which statements one task awaited one after another
+            event.task = id(_current_task(loop))
+        else:
+            event.blocking = True
     for cap in captures:
         cap._add(event)
 

@@ -21,6 +21,7 @@ KINDS = (
     "blocking_query",
     "unused_eager_load",
     "loop_stall",
+    "sequential_awaits",
     "full_scan",
     "sort_spill",
     "temp_sort",
@@ -58,6 +59,9 @@ class Config:
     server_timing: bool = False
     unused_eager_load: bool = True
     loop_stall_ms: float | None = 100.0
+    sequential_awaits_min_ms: float = 30.0
+    sequential_awaits_min_saved_ms: float = 100.0
+    sequential_awaits_min_share: float = 0.1
 
     def __post_init__(self) -> None:
         _choice("action", self.action, ACTIONS)
@@ -81,6 +85,12 @@ class Config:
         _number("explain_ttl_s", self.explain_ttl_s)
         if self.loop_stall_ms is not None:
             _number("loop_stall_ms", self.loop_stall_ms)
+        _number("sequential_awaits_min_ms", self.sequential_awaits_min_ms)
+        _number("sequential_awaits_min_saved_ms", self.sequential_awaits_min_saved_ms)
+        _number("sequential_awaits_min_share", self.sequential_awaits_min_share)
+        share = self.sequential_awaits_min_share
+        if share > 1:
+            raise ConfigurationError(f"sequential_awaits_min_share must be between 0 and 1, got {share!r}")
         if self.max_queries is not None:
             _int("max_queries", self.max_queries, minimum=0)
         if self.max_db_time_ms is not None:

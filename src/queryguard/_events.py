@@ -53,6 +53,7 @@ class QueryEvent:
         "rowcount",
         "sql",
         "started",
+        "task",
         "vendor",
     )
 
@@ -99,6 +100,7 @@ class QueryEvent:
         # every statement of that call. They are the ORM's own way of writing, not a loop of the user's.
         self.batch = batch
         self.entry = 0  # the request it belongs to (set when delivered; see _capture.enter_request)
+        self.task = 0  # id() of the asyncio task that awaited it (async statements; set when delivered)
         self._site: Any = callsite
 
     @property

@@ -226,3 +226,23 @@ def loop_stall(blocking: str, call: str) -> str:
         "(or await asyncio.to_thread(...) for work that releases the GIL), or split it with await "
         "asyncio.sleep(0) between chunks"
     )
+
+
+def sequential_awaits(orm: str | None) -> str:
+    """The fix for independent statements one task awaited one after another."""
+    if orm == "sqlalchemy":
+        return (
+            "run them concurrently: async with asyncio.TaskGroup() as tg (or asyncio.gather), one task per "
+            "query, each with its own AsyncSession (async with SessionLocal() as session:); one session must "
+            "never be shared across concurrent tasks"
+        )
+    if orm == "django":
+        return (
+            "combine them into one query (Django's async ORM runs its queries one at a time on one thread, "
+            "so gather() would not overlap them): one .filter(pk__in=...), .aggregate(...), .annotate(...) "
+            "or .union(...)"
+        )
+    return (
+        "run them concurrently with asyncio.gather(...) or an asyncio.TaskGroup, each on its own connection "
+        "(one connection runs one statement at a time)"
+    )

@@ -20,6 +20,7 @@ from . import (
     n_plus_one,
     query_budget,
     select_star,
+    sequential_awaits,
     slow_query,
     unused_eager_load,
     write_loop,
@@ -36,8 +37,9 @@ class Detector:
     explains: frozenset[str] = frozenset()
 
 
-#: What a loop explains: each statement of it is no duplicate, no separate SELECT * or slow statement.
-_LOOP_EXPLAINS = frozenset({"duplicate_query", "select_star", "slow_query"})
+#: What a loop explains: each statement of it is no duplicate, no separate SELECT * or slow statement, and
+#: no statement to run concurrently with the others (its parameters come from the rows it walks).
+_LOOP_EXPLAINS = frozenset({"duplicate_query", "select_star", "slow_query", "sequential_awaits"})
 
 DETECTORS: tuple[Detector, ...] = (
     Detector("n_plus_one", n_plus_one.find, explains=_LOOP_EXPLAINS),
@@ -47,6 +49,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("slow_query", slow_query.find),
     Detector("query_budget", query_budget.find),
     Detector("blocking_query", blocking_query.find),
+    Detector("sequential_awaits", sequential_awaits.find),
     Detector("unused_eager_load", unused_eager_load.find),
 )
 
