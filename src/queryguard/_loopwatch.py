@@ -201,10 +201,16 @@ def _complete_now(beat: _Beat, cap: BaseCapture) -> None:
     """Complete the stall ``cap`` is in, if any, with the time until now (on the loop's thread only)."""
     pending = beat.pending
     if pending is not None and cap in pending.captures and threading.get_ident() == beat.thread:
+        now = _clock()
         with _lock:
             stall, beat.pending = beat.pending, None
+            # The step goes on: what it holds the loop for from now on is a stall of its own (of the
+            # units still running in it, or started later in it).
+            beat.sampled = None
+            if beat.step is not None:
+                beat.step = (beat.step[0], now + beat.period)
         if stall is not None:
-            _complete(stall, _clock())
+            _complete(stall, now)
 
 
 def _complete(stall: Stall, now: float) -> None:

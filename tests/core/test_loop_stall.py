@@ -321,3 +321,15 @@ async def test_uvicorn_hundred_requests_one_stall(
     (finding,) = stalled["GET /r/61"]
     assert f":{_line('request stall')} in app" in finding.callsite
     assert finding.details["blocking"] == "sleep"
+
+
+async def test_two_units_in_turn_in_one_step_each_report_their_stall() -> None:
+    """Two units one after the other, with no await between them (one step of the loop): each reports
+    the stall of its own block."""
+    async with queryguard.capture(action="none", loop_stall_ms=LIMIT_MS) as first:
+        time.sleep(HOLD_S)  # first unit
+    async with queryguard.capture(action="none", loop_stall_ms=LIMIT_MS) as second:
+        time.sleep(HOLD_S)  # second unit
+    name = "test_two_units_in_turn_in_one_step_each_report_their_stall"
+    assert [f.callsite.split(":")[-1] for f in _stalls(first)] == [f"{_line('first unit')} in {name}"]
+    assert [f.callsite.split(":")[-1] for f in _stalls(second)] == [f"{_line('second unit')} in {name}"]
