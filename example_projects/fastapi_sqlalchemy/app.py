@@ -51,12 +51,13 @@ app.add_middleware(
     action_min_severity="info",  # a demo: show the info findings too (the unused eager load)
     slow_query_ms=float(os.environ.get("QUERYGUARD_SLOW_QUERY_MS", "100")),
     # Awaited reads count when each takes 30 ms and running them together saves 100 ms; a small SQLite
-    # database answers faster: set both to 0 to see GET /books/1/page reported. A load test that raises
+    # database answers faster: set all three to 0 to see GET /books/1/page reported. A load test that raises
     # the slow-query limit (statements wait for a busy loop then) raises this one with it.
     sequential_awaits_min_ms=float(
         os.environ.get("QUERYGUARD_SEQUENTIAL_MIN_MS", os.environ.get("QUERYGUARD_SLOW_QUERY_MS", "30"))
     ),
     sequential_awaits_min_saved_ms=float(os.environ.get("QUERYGUARD_SEQUENTIAL_MIN_SAVED_MS", "100")),
+    sequential_awaits_min_share=float(os.environ.get("QUERYGUARD_SEQUENTIAL_MIN_SHARE", "0.1")),
 )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import sys
 import threading
 import time
@@ -237,6 +238,18 @@ def _captures_of(task: asyncio.Task[Any]) -> tuple[BaseCapture, ...]:
                 if found:
                     break
     return tuple(cap for cap in found if getattr(cap, _WATCH, None) is not None and cap.ended is None)
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker (gunicorn, multiprocessing) has no watchdog and none of its parent's loops; the
+    parent's lock may have been held at the fork."""
+    global _lock, _thread, _wake
+    _lock, _thread, _wake = threading.Lock(), None, threading.Event()
+    _beats.clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _start_thread() -> None:

@@ -25,6 +25,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     """The example on SQLite, whose reads are fast: every awaited read counts, whatever it saves."""
     monkeypatch.setenv("QUERYGUARD_SEQUENTIAL_MIN_MS", "0")
     monkeypatch.setenv("QUERYGUARD_SEQUENTIAL_MIN_SAVED_MS", "0")
+    monkeypatch.setenv("QUERYGUARD_SEQUENTIAL_MIN_SHARE", "0")
     yield from serve(f"sqlite+aiosqlite:///{tmp_path / 'bookshop.db'}", tmp_path)
 
 
