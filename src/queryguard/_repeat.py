@@ -73,7 +73,7 @@ def capture_repeated(key: Hashable, event: Any = None, depth: int = 1) -> RawSit
                 if not trail.anchorable:
                     return tuple(found)
                 trail.anchor = sys._getframe(depth + 1 + trail.offsets[trail.near - 1])
-                _anchored.append(trail)
+                anchor(trail)
             _remember(key, trail)
     return tuple(found)
 
@@ -164,7 +164,7 @@ class Trail:
             return None
         if self.anchorable:
             if self.anchor is None:
-                _anchored.append(self)
+                anchor(self)
             self.anchor = frames[self.near - 1]
         return self._hooked(frames, event)
 
@@ -192,6 +192,14 @@ _anchored: list[Any] = []
 _RESUMABLE = (
     inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 )
+
+
+def anchor(holder: Any) -> None:
+    """Note ``holder`` (its ``anchor`` set) for :func:`release_anchors`; past a cap, let every anchor go
+    first (a unit of a million distinct statements keeps no million frames: the statements are walked)."""
+    if len(_anchored) >= _MAX_TRAIL_KEYS:
+        release_anchors()
+    _anchored.append(holder)
 
 
 def release_anchors() -> None:
