@@ -111,7 +111,7 @@ def _remember(statement: str, found: Facts, frame: FrameType) -> None:
         if anchor.f_code.co_flags & _RESUMABLE:
             return  # a generator's or coroutine's frame: another caller can resume it
         found.anchor = anchor
-        _repeat.anchor(found)  # let go when the capture stops (release_anchors)
+        _repeat.keep_anchor(found)  # let go when the capture stops (release_anchors)
     if len(_known) >= _MAX_STATEMENTS:
         _known.clear()
     found.checks = tuple(checks)

@@ -73,7 +73,7 @@ def capture_repeated(key: Hashable, event: Any = None, depth: int = 1) -> RawSit
                 if not trail.anchorable:
                     return tuple(found)
                 trail.anchor = sys._getframe(depth + 1 + trail.offsets[trail.near - 1])
-                anchor(trail)
+                keep_anchor(trail)
             _remember(key, trail)
     return tuple(found)
 
@@ -164,7 +164,7 @@ class Trail:
             return None
         if self.anchorable:
             if self.anchor is None:
-                anchor(self)
+                keep_anchor(self)
             self.anchor = frames[self.near - 1]
         return self._hooked(frames, event)
 
@@ -194,7 +194,7 @@ _RESUMABLE = (
 )
 
 
-def anchor(holder: Any) -> None:
+def keep_anchor(holder: Any) -> None:
     """Note ``holder`` (its ``anchor`` set) for :func:`release_anchors`; past a cap, let every anchor go
     first (a unit of a million distinct statements keeps no million frames: the statements are walked)."""
     if len(_anchored) >= _MAX_TRAIL_KEYS:
