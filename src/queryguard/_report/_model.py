@@ -31,6 +31,8 @@ LABELS = {
     "query_budget": "budget",
     "blocking_query": "blocking",
     "unused_eager_load": "unused eager load",
+    "loop_stall": "loop stall",
+    "sequential_awaits": "sequential awaits",
 }
 
 

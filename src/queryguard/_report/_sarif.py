@@ -76,6 +76,19 @@ _RULES = {
         "Paginate by key (WHERE id > last seen id) instead of OFFSET.",
     ),
     "unindexed_join": ("A join column has no index.", "Create an index on the join column."),
+    "unused_eager_load": (
+        "An eager load fetched related objects that no code read.",
+        "Drop the path from select_related/prefetch_related or the loader option, or read only what is needed.",
+    ),
+    "loop_stall": (
+        "One step of the event loop held it past loop_stall_ms: every other task waited.",
+        "Await the async form (asyncio.sleep, an async client), or run the work off the loop "
+        "(asyncio.to_thread, a process pool for CPU work).",
+    ),
+    "sequential_awaits": (
+        "Independent slow reads were awaited one after another in one task.",
+        "Run them concurrently (asyncio.TaskGroup or gather, one session per task), or combine the queries.",
+    ),
 }
 
 
