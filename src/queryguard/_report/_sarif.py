@@ -78,7 +78,7 @@ _RULES = {
     "unindexed_join": ("A join column has no index.", "Create an index on the join column."),
     "unused_eager_load": (
         "An eager load fetched related objects that no code read.",
-        "Drop the path from select_related/prefetch_related or the loader option, or read only what is needed.",
+        "Drop the path from select_related/prefetch_related or the loader option.",
     ),
     "loop_stall": (
         "One step of the event loop held it past loop_stall_ms: every other task waited.",
