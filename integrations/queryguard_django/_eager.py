@@ -326,7 +326,7 @@ def _install() -> None:
         _originals["many"] = vars(rd.ReverseManyToOneDescriptor)["__get__"]
         for owner, name, replacement in targets:
             original = vars(owner)[name]
-            _originals.setdefault(name, original)
+            _originals[name] = original
             _wrapped.append((owner, name, original))
             setattr(owner, name, replacement)
 
@@ -336,7 +336,8 @@ def _restore() -> None:
         while _wrapped:
             owner, name, original = _wrapped.pop()
             setattr(owner, name, original)
-        _originals.clear()
+        # _originals stays: a wrapper still running in another thread (a request that began before this
+        # restore) looks its original up there.
         _owners.clear()
         _inflight.clear()
         _direct.clear()
