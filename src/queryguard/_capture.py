@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import operator
+import sys
 import time
 
 # The C accelerated function where there is one: a single call, no exception when no loop runs. Never
@@ -19,7 +20,7 @@ from asyncio.events import _get_running_loop
 from collections.abc import Callable
 from typing import Any
 
-from . import _repeat
+from . import _callsite, _repeat
 from ._config import Config
 from ._events import QueryEvent
 from ._plural import plural
@@ -48,10 +49,25 @@ def record(event: QueryEvent) -> None:
     if not captures:
         return
     if event._site is None:
-        # By its text: a loop sends one text again and again, from frames whose walk is then repeated.
+        # A loop sends one text again and again, from frames whose walk is then repeated (by the text). A
+        # text seen for the first time is walked plainly: most never come back, and a repeatable walk costs
+        # more to note than it saves then.
         sql = event.sql
-        event._site = _repeat.capture_repeated(sql if type(sql) is str else None, event, 1)
+        if type(sql) is not str:  # composed SQL objects, bytes: walked plainly, never hashed
+            event._site = _callsite.capture(event, sys._getframe(1))
+        elif sql in _texts_seen:
+            event._site = _repeat.capture_repeated(sql, event, 1)
+        else:
+            if len(_texts_seen) >= _MAX_TEXTS_SEEN:
+                _texts_seen.clear()
+            _texts_seen.add(sql)
+            event._site = _callsite.capture(event, sys._getframe(1))
     deliver(captures, event)
+
+
+#: Texts recorded before, by any unit: their next statements take the repeatable walk.
+_texts_seen: set[str] = set()
+_MAX_TEXTS_SEEN = 4096
 
 
 #: The request (one entry into the application) running in this context, numbered; 0: none. Two requests
