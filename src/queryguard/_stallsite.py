@@ -99,7 +99,7 @@ def _call_text(code: CodeType, lasti: int) -> str:
     """The source of the call the instruction at ``lasti`` makes ("time.sleep(0.2)"), or ""."""
     positions = getattr(code, "co_positions", None)  # Python 3.11+
     if positions is None:
-        return ""
+        return _first_call(linecache.getline(code.co_filename, _callsite.line_of(code, lasti)))
     for index, position in enumerate(positions()):
         if index == lasti // 2:
             line, end_line, start, end = position
@@ -114,6 +114,22 @@ def _call_text(code: CodeType, lasti: int) -> str:
     stop = end if end_line == line and end is not None else len(text.rstrip())
     snippet = text[start:stop].strip()
     return snippet if "(" in snippet else ""
+
+
+_CALL_START = re.compile(r"[A-Za-z_][\w.]*\s*\(")
+
+
+def _first_call(text: str) -> str:
+    """The first call written on a source line, up to its closing parenthesis (Python 3.10: no columns)."""
+    match = _CALL_START.search(text)
+    if match is None:
+        return ""
+    depth = 0
+    for index in range(match.end() - 1, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return text[match.start() : index + 1]
+    return ""
 
 
 def _callee(frame: FrameType | None, call: str) -> str:
