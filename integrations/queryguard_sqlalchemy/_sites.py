@@ -13,7 +13,6 @@ greenlet (the asyncio layer) are walked every time.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from types import CodeType, FrameType
 from typing import Any
@@ -22,9 +21,6 @@ from queryguard import _repeat
 from queryguard._callsite import capture_ended
 
 _MAX_STATEMENTS = 4096
-_RESUMABLE = (
-    inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
-)
 _PER_STATEMENT = 4
 
 
@@ -108,7 +104,7 @@ def _remember(statement: str, found: Facts, frame: FrameType) -> None:
         anchor = frame
         for _ in range(checks[0][0]):
             anchor = anchor.f_back  # type: ignore[assignment]  # checks[0] was found on this chain
-        if anchor.f_code.co_flags & _RESUMABLE:
+        if anchor.f_code.co_flags & _repeat.RESUMABLE:
             return  # a generator's or coroutine's frame: another caller can resume it
         found.anchor = anchor
         _repeat.keep_anchor(found)  # let go when the capture stops (release_anchors)

@@ -127,7 +127,7 @@ class Trail:
         self.site: RawSite = tuple((code, lasti) for _, code, lasti, hook in checks if hook is None)
         # The checks up to the first user frame (a repeat's hooks all run on frames under it).
         self.near = next(index for index, check in enumerate(checks) if check[3] is None) + 1
-        self.anchorable = not self.codes[self.near - 1].co_flags & _RESUMABLE
+        self.anchorable = not self.codes[self.near - 1].co_flags & RESUMABLE
         self.anchor: FrameType | None = None
         # The depths of the checks from the last caller's frame (callers pass the same depth every time).
         self._at: tuple[int, tuple[int, ...], tuple[int, ...]] = (-1, (), ())
@@ -189,7 +189,8 @@ class Trail:
 
 #: Trails (and integrations' cached sites) holding an anchor: :func:`release_anchors` lets the frames go.
 _anchored: list[Any] = []
-_RESUMABLE = (
+#: Frames another caller can resume (generators, coroutines): never an anchor.
+RESUMABLE = (
     inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 )
 

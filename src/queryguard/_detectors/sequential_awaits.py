@@ -73,14 +73,13 @@ def _chains(events: list[QueryEvent], index: Index, config: Config) -> list[list
         ):
             chains.append(chain)
             chain = []
-        elif not slow or key in seen:
-            pass  # a short read or a duplicate: neither part of a chain nor the end of it
-        elif chain and values <= known_at_start:
-            chain.append(event)
-            seen.add(key)
-        else:  # the first of a chain, or one that may need what the chain returned
-            chains.append(chain)
-            chain, seen, known_at_start = [event], {key}, known | values
+        elif slow and key not in seen:  # a short read or a duplicate is neither part of a chain nor its end
+            if chain and values <= known_at_start:
+                chain.append(event)
+                seen.add(key)
+            else:  # the first of a chain, or one that may need what the chain returned
+                chains.append(chain)
+                chain, seen, known_at_start = [event], {key}, known | values
         known |= values
     chains.append(chain)
     return [c for c in chains if len(c) > 1]

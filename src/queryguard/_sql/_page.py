@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from . import _lexer
+from ._shape import _int
 from ._statement import MAX_CHARS
 
 #: (limit, offset): None where the statement has none, or its value cannot be read.
@@ -82,7 +83,3 @@ def _int_of(value: Any) -> int | None:
     if isinstance(value, str):
         return _int(value)
     return None
-
-
-def _int(digits: str) -> int | None:
-    return int(digits) if digits.isdecimal() and len(digits) <= 18 else None
